@@ -1,0 +1,279 @@
+package btfmodel
+
+import (
+	"bytes"
+	"debug/elf"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
+)
+
+// Options steer naming.
+type Options struct {
+	// Stem prefixes the skeleton's own identifiers, so that several objects
+	// can share one Go package: with Stem "foo" the skeleton type is
+	// FooSkeleton and the loader LoadFoo. Empty gives Skeleton and Load.
+	Stem string
+	// Renames give Go names to C things whose derived name collides or is
+	// unwanted, keyed "kind:cname" with kind one of map, program, variable,
+	// struct, union, enum, value (an enum constant).
+	Renames map[string]string
+}
+
+// Load builds the model of the object whose bytes are data. file names the
+// object in errors and comments; Load does not read it.
+func Load(file string, data []byte, opts Options) (*Object, error) {
+	obj, err := load(file, data, opts)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return obj, nil
+}
+
+func load(file string, data []byte, opts Options) (*Object, error) {
+	bo, err := checkELF(data)
+	if err != nil {
+		return nil, err
+	}
+	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("reading the BPF object: %w", err)
+	}
+	if spec.Types == nil {
+		return nil, errors.New("the object has no BTF; compile it with clang -g -target bpf")
+	}
+
+	n := newNamer(opts.Renames)
+	ty := newTyper(n)
+	obj := &Object{File: file, ByteOrder: bo, Desc: spec}
+	obj.Names = skeletonNames(opts.Stem)
+
+	if err := modelMaps(obj, spec, n, ty); err != nil {
+		return nil, err
+	}
+	modelPrograms(obj, spec, n)
+	if err := modelSections(obj, spec, opts.Stem, n, ty); err != nil {
+		return nil, err
+	}
+
+	obj.Decls = ty.order
+	sort.Slice(obj.Decls, func(i, j int) bool { return obj.Decls[i].GoName < obj.Decls[j].GoName })
+	for _, d := range obj.Decls {
+		for _, note := range d.Notes {
+			obj.Notes = append(obj.Notes, fmt.Sprintf("%s %s: %s", d.CKind, nameOrAnon(d.CName), note))
+		}
+	}
+	sort.Strings(obj.Notes)
+
+	checkPackageScope(obj, n)
+	if err := n.err(); err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// checkELF rejects what is not a BPF ELF object with BTF, with the fix.
+func checkELF(data []byte) (binary.ByteOrder, error) {
+	f, err := elf.NewFile(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("not an ELF object (%v); pass the .o file clang wrote with -target bpf", err)
+	}
+	if f.Machine != elf.EM_BPF {
+		return nil, fmt.Errorf("an ELF object for %s, not BPF; compile with clang -target bpf", f.Machine)
+	}
+	if f.Section(".BTF") == nil {
+		return nil, errors.New("the object has no .BTF section; compile it with clang -g -target bpf (and do not strip .BTF)")
+	}
+	return f.ByteOrder, nil
+}
+
+func skeletonNames(stem string) SkeletonNames {
+	s := Identifier(stem)
+	return SkeletonNames{
+		Skeleton: s + "Skeleton",
+		Maps:     s + "Maps",
+		Programs: s + "Programs",
+		Spec:     s + "Spec",
+		Open:     "Open" + s,
+		Load:     "Load" + s,
+		Object:   "_" + s + "Object",
+	}
+}
+
+// isDataSection mirrors cilium/ebpf's rule for which maps hold global data.
+func isDataSection(name string) bool {
+	return strings.HasPrefix(name, ".bss") || strings.HasPrefix(name, ".data") || strings.HasPrefix(name, ".rodata")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func modelMaps(obj *Object, spec *ebpf.CollectionSpec, n *namer, ty *typer) error {
+	fields := n.scope("the Maps struct")
+	for _, name := range sortedKeys(spec.Maps) {
+		ms := spec.Maps[name]
+		if isDataSection(name) {
+			continue
+		}
+		if name == ".kconfig" || strings.HasPrefix(name, ".") {
+			obj.Notes = append(obj.Notes, fmt.Sprintf("section %s is not mirrored yet", name))
+			continue
+		}
+		m := &Map{
+			CName: name, Type: ms.Type, KeySize: ms.KeySize, ValueSize: ms.ValueSize,
+			MaxEntries: ms.MaxEntries, Flags: ms.Flags, Desc: ms,
+		}
+		o := origin{kind: "map", cname: name}
+		m.GoName = n.name(o, name)
+		fields.add(m.GoName, o)
+
+		switch {
+		case ms.Type == ebpf.Array && ms.Flags&bpfFMmapable != 0:
+			m.Kind = MapMmapArray
+		case ms.Type == ebpf.Array || ms.Type == ebpf.Hash || ms.Type == ebpf.LRUHash:
+			m.Kind = MapTyped
+		default:
+			m.Kind = MapUntyped
+			obj.Notes = append(obj.Notes, fmt.Sprintf("map %s: %s maps have no typed handle yet; the skeleton holds a *ebpf.Map", name, ms.Type))
+		}
+		if m.Kind != MapUntyped {
+			hint := Identifier(name)
+			var err error
+			if m.Key, err = ty.kvType(ms.Key, ms.KeySize, hint+"Key", fmt.Sprintf("as the key of map %s", name)); err != nil {
+				return fmt.Errorf("map %q: key: %w", name, err)
+			}
+			if m.Value, err = ty.kvType(ms.Value, ms.ValueSize, hint+"Value", fmt.Sprintf("as the value of map %s", name)); err != nil {
+				return fmt.Errorf("map %q: value: %w", name, err)
+			}
+		}
+		obj.Maps = append(obj.Maps, m)
+	}
+	return nil
+}
+
+// bpfFMmapable is BPF_F_MMAPABLE from include/uapi/linux/bpf.h.
+const bpfFMmapable = 1 << 10
+
+// kvType is the Go type of a map key or value: its BTF type, or bytes when
+// the object has none (a map declared without __type).
+func (ty *typer) kvType(t btf.Type, size uint32, hint, where string) (*Type, error) {
+	if t == nil {
+		return bytesOf(int(size)), nil
+	}
+	if _, void := t.(*btf.Void); void {
+		return bytesOf(int(size)), nil
+	}
+	typ, _, err := ty.goType(t, hint, where, 0)
+	if err != nil {
+		return nil, err
+	}
+	if got := sizeOf(typ); got != int(size) {
+		return nil, fmt.Errorf("BTF type %s is %d bytes but the map says %d", cname(t), got, size)
+	}
+	return typ, nil
+}
+
+func modelPrograms(obj *Object, spec *ebpf.CollectionSpec, n *namer) {
+	fields := n.scope("the Programs struct")
+	for _, name := range sortedKeys(spec.Programs) {
+		ps := spec.Programs[name]
+		o := origin{kind: "program", cname: name}
+		p := &Program{
+			CName: name, GoName: n.name(o, name), SectionName: ps.SectionName,
+			Type: ps.Type, AttachType: ps.AttachType, AttachTo: ps.AttachTo, Desc: ps,
+		}
+		fields.add(p.GoName, o)
+		obj.Programs = append(obj.Programs, p)
+	}
+}
+
+func modelSections(obj *Object, spec *ebpf.CollectionSpec, stem string, n *namer, ty *typer) error {
+	for _, name := range sortedKeys(spec.Maps) {
+		ms := spec.Maps[name]
+		if !isDataSection(name) {
+			continue
+		}
+		ds, ok := ms.Value.(*btf.Datasec)
+		if !ok {
+			obj.Notes = append(obj.Notes, fmt.Sprintf("section %s has no BTF and is not mirrored", name))
+			continue
+		}
+		vars := append([]btf.VarSecinfo(nil), ds.Vars...)
+		sort.SliceStable(vars, func(i, j int) bool { return vars[i].Offset < vars[j].Offset })
+		var items []item
+		globals := 0
+		for _, vs := range vars {
+			v, ok := vs.Type.(*btf.Var)
+			if !ok {
+				return fmt.Errorf("section %s: entry at offset %d is %s, not a variable", name, vs.Offset, cname(vs.Type))
+			}
+			if v.Linkage != btf.GlobalVar {
+				items = append(items, item{cname: v.Name, bitOff: vs.Offset * 8, padNote: "static " + v.Name, size: int(vs.Size)})
+				continue
+			}
+			globals++
+			items = append(items, item{cname: v.Name, bitOff: vs.Offset * 8, typ: v.Type})
+		}
+		if globals == 0 {
+			// Only compiler-made or static data, such as bpf_printk's
+			// format strings: nothing for a user to read or set.
+			continue
+		}
+		goName := Identifier(name)
+		d := &Decl{Kind: Struct, CKind: "section", CName: name, Size: int(ds.Size), Desc: ds,
+			GoName: Identifier(stem) + goName}
+		ty.order = append(ty.order, d)
+		sn := &Section{CName: name, GoName: goName, Decl: d, ReadOnly: strings.HasPrefix(name, ".rodata"), Desc: ms}
+		if err := ty.layout(d, items, 0); err != nil {
+			return fmt.Errorf("section %s: %w", name, err)
+		}
+		obj.Sections = append(obj.Sections, sn)
+	}
+	return nil
+}
+
+// checkPackageScope claims every package-level identifier once.
+func checkPackageScope(obj *Object, n *namer) {
+	pkg := n.scope("the package")
+	sk := obj.Names
+	for _, id := range []string{sk.Skeleton, sk.Maps, sk.Programs, sk.Spec, sk.Open, sk.Load} {
+		pkg.add(id, origin{kind: "skeleton", cname: id})
+	}
+	for _, d := range obj.Decls {
+		cn := d.CName
+		if cn == "" {
+			cn = d.GoName
+		}
+		pkg.add(d.GoName, origin{kind: d.CKind, cname: cn})
+		for _, v := range d.Values {
+			pkg.add(v.GoName, origin{kind: "enum value", cname: v.CName})
+		}
+	}
+	skel := n.scope("the " + sk.Skeleton + " struct")
+	for _, id := range []string{"Maps", "Programs", "Close"} {
+		skel.add(id, origin{kind: "skeleton", cname: sk.Skeleton + "." + id})
+	}
+	for _, s := range obj.Sections {
+		skel.add(s.GoName, origin{kind: "section", cname: s.CName})
+	}
+}
+
+// joinSorted joins errors in a stable order.
+func joinSorted(errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
+	return errors.Join(errs...)
+}

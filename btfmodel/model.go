@@ -1,0 +1,206 @@
+// Package btfmodel turns a compiled BPF ELF object into a Go-oriented model:
+// its maps, programs and data sections, and every type reachable from them,
+// each with its C name, its final Go name and a worked-out layout.
+//
+// The model is what the emitter in package gen consumes. It owns naming and
+// every input check, so that gen never re-reads raw BTF to decide anything.
+// Every node keeps the cilium/ebpf value it came from as Desc, the way out for
+// what the model does not say. Everything is sorted before Load returns.
+package btfmodel
+
+import (
+	"encoding/binary"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
+)
+
+// Object is the model of one BPF ELF object.
+type Object struct {
+	// File is the object's file name as given to Load; it names the object in
+	// errors and in generated comments.
+	File      string
+	ByteOrder binary.ByteOrder
+
+	// Names are the package-level identifiers of the skeleton itself.
+	Names SkeletonNames
+
+	Maps     []*Map     // sorted by C name
+	Programs []*Program // sorted by C name
+	Sections []*Section // data sections with at least one global variable, sorted by C name
+	Decls    []*Decl    // every declared Go type, sorted by Go name
+
+	// Notes lists what the object has and the skeleton does not mirror yet,
+	// one sentence each, sorted.
+	Notes []string
+
+	Desc *ebpf.CollectionSpec
+}
+
+// SkeletonNames are the generated identifiers that do not come from BTF.
+type SkeletonNames struct {
+	Skeleton string // the loaded skeleton type
+	Maps     string // struct type holding every typed map handle
+	Programs string // struct type holding every program handle
+	Spec     string // the opened, not yet loaded object
+	Open     string // func () (*Spec, error)
+	Load     string // func (*LoadOptions) (*Skeleton, error)
+	Object   string // unexported variable holding the embedded ELF
+}
+
+// MapKind says which runtime handle a map gets.
+type MapKind int
+
+const (
+	// MapTyped maps get bpfskel.Map[K, V]: HASH, LRU_HASH and ARRAY maps.
+	MapTyped MapKind = iota
+	// MapMmapArray maps are ARRAY maps with BPF_F_MMAPABLE; they get
+	// bpfskel.MmapArray[K, V], which adds a typed mmap view.
+	MapMmapArray
+	// MapUntyped maps have a type the runtime has no typed handle for yet;
+	// they get a plain *ebpf.Map.
+	MapUntyped
+)
+
+// Map is one map of the object (data sections are Sections, not Maps).
+type Map struct {
+	CName  string
+	GoName string // field name in the Maps struct
+	Kind   MapKind
+
+	Type       ebpf.MapType
+	KeySize    uint32
+	ValueSize  uint32
+	MaxEntries uint32
+	Flags      uint32
+
+	// Key and Value are the Go types of keys and values; nil for MapUntyped.
+	Key, Value *Type
+
+	Desc *ebpf.MapSpec
+}
+
+// Program is one entry-point program of the object.
+type Program struct {
+	CName       string
+	GoName      string // field name in the Programs struct
+	SectionName string
+	Type        ebpf.ProgramType
+	AttachType  ebpf.AttachType
+	AttachTo    string
+
+	Desc *ebpf.ProgramSpec
+}
+
+// Section is a global-data section (.bss, .data, .rodata, .data.*, .rodata.*)
+// mirrored as one struct whose fields are its global variables.
+type Section struct {
+	CName  string // ".bss"
+	GoName string // field name in the skeleton: "Bss"
+	// Decl is the struct type mirroring the whole section; static variables
+	// are padding in it.
+	Decl *Decl
+	// ReadOnly is true for .rodata*: the kernel freezes it after load.
+	ReadOnly bool
+
+	Desc *ebpf.MapSpec
+}
+
+// TypeKind is the shape of a Go type expression.
+type TypeKind int
+
+const (
+	// Basic is a predeclared Go type: uint32, int8, byte, bool, float64, ...
+	Basic TypeKind = iota
+	// Array is [Len]Elem.
+	Array
+	// Named refers to a declared type, Decl.
+	Named
+)
+
+// Type is a Go type expression.
+type Type struct {
+	Kind  TypeKind
+	Basic string // Basic: the predeclared type's name
+	Len   int    // Array
+	Elem  *Type  // Array
+	Decl  *Decl  // Named
+}
+
+// DeclKind is the kind of a declared Go type.
+type DeclKind int
+
+const (
+	// Struct is a C struct, or a data section, mirrored as a Go struct.
+	Struct DeclKind = iota
+	// Union is a C union mirrored as raw storage with typed accessors.
+	Union
+	// Enum is a C enum mirrored as a defined integer type with constants.
+	Enum
+)
+
+// Decl is a declared Go type.
+type Decl struct {
+	Kind   DeclKind
+	CKind  string // "struct", "union", "enum", "section"
+	CName  string // "" for anonymous C types
+	GoName string
+	// Origin says where an anonymous type was found, for doc comments:
+	// "anonymous union in struct foo".
+	Origin string
+
+	Size  int // bytes, as in BTF
+	Align int // the largest alignment Go gives it on any GOARCH
+
+	Fields []*Field // Struct: in offset order, padding included, covering Size exactly
+
+	Members     []*Member // Union: one accessor pair each
+	AlignAs     string    // Union: basic type of the zero-length alignment field, "" for none
+	StorageName string    // Union: the unexported byte array holding the value
+
+	Underlying string       // Enum: basic type
+	Values     []*EnumValue // Enum: in BTF order
+
+	// Notes say what of the C type is not mirrored field by field.
+	Notes []string
+
+	Desc btf.Type
+}
+
+// Field is one field of a mirrored struct.
+type Field struct {
+	GoName string // "_" for padding
+	CName  string // "" for padding
+	Offset int
+	Size   int
+	Type   *Type
+	// Embedded fields are anonymous C unions inside a struct: the Go field is
+	// embedded so that the union's accessors are promoted, as C promotes its
+	// members.
+	Embedded bool
+	// Note explains a fallback: padding that hides bitfields, a misaligned
+	// member kept as bytes, a pointer kept as an integer.
+	Note string
+}
+
+// Padding reports whether f is explicit padding.
+func (f *Field) Padding() bool { return f.GoName == "_" }
+
+// Member is one accessor pair of a union.
+type Member struct {
+	CName  string
+	GoName string // getter; the setter is "Set" + GoName
+	Setter string
+	Offset int
+	Type   *Type
+	Note   string
+}
+
+// EnumValue is one constant of an enum.
+type EnumValue struct {
+	CName  string
+	GoName string
+	// Value holds the bits; Signed enums interpret them as int64.
+	Value  uint64
+	Signed bool
+}
