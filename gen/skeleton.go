@@ -1,0 +1,198 @@
+package gen
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/cilium/ebpf"
+	"github.com/dave/jennifer/jen"
+
+	"github.com/bpfskel/bpfskel/btfmodel"
+)
+
+// skeleton emits the skeleton types (maps, programs, spec, loaded object),
+// Open, Load, Close and the embedded object.
+func skeleton(f *jen.File, obj *btfmodel.Object, opts Options) {
+	n := obj.Names
+	file := commentName(obj.File)
+
+	mapsStruct(f, obj)
+	programsStruct(f, obj)
+
+	f.Comment(fmt.Sprintf("%s is %s loaded into the kernel, with a typed handle for each of", n.Skeleton, file))
+	f.Comment("its maps, programs and global-data sections. Close releases all of them.")
+	fields := []jen.Code{
+		jen.Comment("Maps holds a typed handle for each map.").Line().Id("Maps").Id(n.Maps),
+		jen.Comment("Programs holds a handle for each program.").Line().Id("Programs").Id(n.Programs),
+	}
+	for _, s := range obj.Sections {
+		doc := fmt.Sprintf("%s is a live view of section %s, shared with the programs.", s.GoName, commentName(s.CName))
+		if s.ReadOnly {
+			doc = fmt.Sprintf("%s is a read-only view of section %s: the kernel froze it at load.", s.GoName, commentName(s.CName))
+		}
+		fields = append(fields, jen.Comment(doc).Line().
+			Id(s.GoName).Op("*").Qual(runtimePath, "View").Types(jen.Id(s.Decl.GoName)))
+	}
+	fields = append(fields, jen.Line().Id("coll").Op("*").Qual(runtimePath, "Collection"))
+	f.Type().Id(n.Skeleton).Struct(fields...)
+
+	f.Comment(fmt.Sprintf("%s is %s parsed and not yet loaded: the place to change", n.Spec, file))
+	f.Comment("the object through CollectionSpec before Load.")
+	f.Type().Id(n.Spec).Struct(jen.Id("spec").Op("*").Qual(runtimePath, "Spec"))
+
+	f.Comment(fmt.Sprintf("%s parses the embedded %s.", n.Open, file))
+	f.Func().Id(n.Open).Params().Params(jen.Op("*").Id(n.Spec), jen.Error()).Block(
+		jen.List(jen.Id("s"), jen.Err()).Op(":=").Qual(runtimePath, "Open").Call(jen.Lit(obj.File), jen.Id(n.Object)),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+		jen.Return(jen.Op("&").Id(n.Spec).Values(jen.Dict{jen.Id("spec"): jen.Id("s")}), jen.Nil()),
+	)
+
+	f.Comment("CollectionSpec returns the cilium/ebpf spec, to change before Load.")
+	f.Func().Params(jen.Id("s").Op("*").Id(n.Spec)).Id("CollectionSpec").Params().Op("*").Qual(ebpfPath, "CollectionSpec").Block(
+		jen.Return(jen.Id("s").Dot("spec").Dot("CollectionSpec").Call()),
+	)
+
+	loadMethod(f, obj)
+
+	f.Comment(fmt.Sprintf("%s opens and loads %s: %s followed by %s.Load.", n.Load, file, n.Open, n.Spec))
+	f.Func().Id(n.Load).Params(jen.Id("opts").Op("*").Qual(runtimePath, "LoadOptions")).Params(jen.Op("*").Id(n.Skeleton), jen.Error()).Block(
+		jen.List(jen.Id("s"), jen.Err()).Op(":=").Id(n.Open).Call(),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+		jen.Return(jen.Id("s").Dot("Load").Call(jen.Id("opts"))),
+	)
+
+	f.Comment("Close releases every view, program and map of the skeleton. It is safe to")
+	f.Comment("call more than once.")
+	f.Func().Params(jen.Id("sk").Op("*").Id(n.Skeleton)).Id("Close").Params().Error().Block(
+		jen.Return(jen.Id("sk").Dot("coll").Dot("Close").Call()),
+	)
+
+	f.Comment("Collection returns the loaded cilium/ebpf collection, the way out for what")
+	f.Comment("the skeleton does not offer.")
+	f.Func().Params(jen.Id("sk").Op("*").Id(n.Skeleton)).Id("Collection").Params().Op("*").Qual(ebpfPath, "Collection").Block(
+		jen.Return(jen.Id("sk").Dot("coll").Dot("Collection").Call()),
+	)
+
+	f.Anon("embed")
+	f.Comment(fmt.Sprintf("%s holds %s.", n.Object, file))
+	f.Comment("")
+	f.Comment("//go:embed " + opts.ObjectFile)
+	f.Var().Id(n.Object).Index().Byte()
+}
+
+func mapsStruct(f *jen.File, obj *btfmodel.Object) {
+	var fields []jen.Code
+	for _, m := range obj.Maps {
+		fields = append(fields, jen.Comment(mapDoc(m)).Line().Id(m.GoName).Add(mapHandleType(m)))
+	}
+	f.Comment(fmt.Sprintf("%s holds a typed handle for each map of %s.", obj.Names.Maps, commentName(obj.File)))
+	f.Type().Id(obj.Names.Maps).Struct(fields...)
+}
+
+func mapDoc(m *btfmodel.Map) string {
+	var kv string
+	if m.Key != nil {
+		kv = fmt.Sprintf(", key %s (%s), value %s (%s)", typeText(m.Key), plural(int(m.KeySize), "byte", "bytes"), typeText(m.Value), plural(int(m.ValueSize), "byte", "bytes"))
+	} else {
+		kv = fmt.Sprintf(", key %s, value %s", plural(int(m.KeySize), "byte", "bytes"), plural(int(m.ValueSize), "byte", "bytes"))
+	}
+	s := fmt.Sprintf("%s is map %s: %s%s, %s", m.GoName, commentName(m.CName), m.Type, kv, plural(int(m.MaxEntries), "entry", "entries"))
+	if m.Flags != 0 {
+		s += fmt.Sprintf(", flags %s", mapFlags(m.Flags))
+	}
+	return s + "."
+}
+
+// mapFlags spells the BPF_F_* map flags an object may declare.
+func mapFlags(flags uint32) string {
+	names := []struct {
+		bit  uint32
+		name string
+	}{
+		{1 << 0, "BPF_F_NO_PREALLOC"}, {1 << 1, "BPF_F_NO_COMMON_LRU"}, {1 << 2, "BPF_F_NUMA_NODE"},
+		{1 << 3, "BPF_F_RDONLY"}, {1 << 4, "BPF_F_WRONLY"}, {1 << 5, "BPF_F_STACK_BUILD_ID"},
+		{1 << 6, "BPF_F_ZERO_SEED"}, {1 << 7, "BPF_F_RDONLY_PROG"}, {1 << 8, "BPF_F_WRONLY_PROG"},
+		{1 << 9, "BPF_F_CLONE"}, {1 << 10, "BPF_F_MMAPABLE"}, {1 << 11, "BPF_F_PRESERVE_ELEMS"},
+		{1 << 12, "BPF_F_INNER_MAP"}, {1 << 13, "BPF_F_LINK"}, {1 << 14, "BPF_F_PATH_FD"},
+		{1 << 15, "BPF_F_VTYPE_BTF_OBJ_FD"}, {1 << 16, "BPF_F_TOKEN_FD"}, {1 << 17, "BPF_F_SEGV_ON_FAULT"},
+		{1 << 18, "BPF_F_NO_USER_CONV"},
+	}
+	var out []string
+	for _, n := range names {
+		if flags&n.bit != 0 {
+			out = append(out, n.name)
+			flags &^= n.bit
+		}
+	}
+	if flags != 0 {
+		out = append(out, fmt.Sprintf("%#x", flags))
+	}
+	return strings.Join(out, "|")
+}
+
+func mapHandleType(m *btfmodel.Map) jen.Code {
+	switch m.Kind {
+	case btfmodel.MapMmapArray:
+		return jen.Op("*").Qual(runtimePath, "MmapArray").Types(typeCode(m.Key), typeCode(m.Value))
+	case btfmodel.MapTyped:
+		return jen.Op("*").Qual(runtimePath, "Map").Types(typeCode(m.Key), typeCode(m.Value))
+	}
+	return jen.Op("*").Qual(ebpfPath, "Map")
+}
+
+func mapBind(m *btfmodel.Map) jen.Code {
+	name := jen.Lit(m.CName)
+	switch m.Kind {
+	case btfmodel.MapMmapArray:
+		return jen.Qual(runtimePath, "BindMmapArray").Types(typeCode(m.Key), typeCode(m.Value)).Call(jen.Id("b"), name)
+	case btfmodel.MapTyped:
+		return jen.Qual(runtimePath, "BindMap").Types(typeCode(m.Key), typeCode(m.Value)).Call(jen.Id("b"), name)
+	}
+	return jen.Qual(runtimePath, "BindUntypedMap").Call(jen.Id("b"), name)
+}
+
+func programsStruct(f *jen.File, obj *btfmodel.Object) {
+	var fields []jen.Code
+	for _, p := range obj.Programs {
+		doc := fmt.Sprintf("%s is program %s in section %s (%s).", p.GoName, commentName(p.CName), commentName(p.SectionName), progType(p.Type))
+		fields = append(fields, jen.Comment(doc).Line().Id(p.GoName).Op("*").Qual(runtimePath, "Program"))
+	}
+	f.Comment(fmt.Sprintf("%s holds a handle for each program of %s.", obj.Names.Programs, commentName(obj.File)))
+	f.Type().Id(obj.Names.Programs).Struct(fields...)
+}
+
+func progType(t ebpf.ProgramType) string { return t.String() }
+
+// loadMethod emits Spec.Load, which loads the collection and binds every
+// handle by name; the runtime checks each against the object.
+func loadMethod(f *jen.File, obj *btfmodel.Object) {
+	n := obj.Names
+	maps := jen.Dict{}
+	for _, m := range obj.Maps {
+		maps[jen.Id(m.GoName)] = mapBind(m)
+	}
+	progs := jen.Dict{}
+	for _, p := range obj.Programs {
+		progs[jen.Id(p.GoName)] = jen.Qual(runtimePath, "BindProgram").Call(jen.Id("b"), jen.Lit(p.CName))
+	}
+	skel := jen.Dict{
+		jen.Id("Maps"):     jen.Id(n.Maps).Values(maps),
+		jen.Id("Programs"): jen.Id(n.Programs).Values(progs),
+		jen.Id("coll"):     jen.Id("c"),
+	}
+	for _, s := range obj.Sections {
+		skel[jen.Id(s.GoName)] = jen.Qual(runtimePath, "BindSection").Types(jen.Id(s.Decl.GoName)).Call(jen.Id("b"), jen.Lit(s.CName))
+	}
+
+	f.Comment("Load loads the object into the kernel and binds every handle of the skeleton.")
+	f.Func().Params(jen.Id("s").Op("*").Id(n.Spec)).Id("Load").Params(jen.Id("opts").Op("*").Qual(runtimePath, "LoadOptions")).Params(jen.Op("*").Id(n.Skeleton), jen.Error()).Block(
+		jen.List(jen.Id("c"), jen.Err()).Op(":=").Id("s").Dot("spec").Dot("Load").Call(jen.Id("opts")),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+		jen.Id("b").Op(":=").Qual(runtimePath, "NewBinder").Call(jen.Id("c")),
+		jen.Id("sk").Op(":=").Op("&").Id(n.Skeleton).Values(skel),
+		jen.If(jen.Err().Op(":=").Id("b").Dot("Err").Call(), jen.Err().Op("!=").Nil()).Block(
+			jen.Return(jen.Nil(), jen.Qual("errors", "Join").Call(jen.Err(), jen.Id("c").Dot("Close").Call())),
+		),
+		jen.Return(jen.Id("sk"), jen.Nil()),
+	)
+}

@@ -1,0 +1,181 @@
+package gen
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/bpfskel/bpfskel/btfmodel"
+)
+
+// declare emits one declared type with its doc comment, methods and layout
+// guards.
+func declare(f *jen.File, obj *btfmodel.Object, d *btfmodel.Decl) {
+	docDecl(f, obj, d)
+	switch d.Kind {
+	case btfmodel.Struct:
+		structType(f, d)
+	case btfmodel.Union:
+		unionType(f, d)
+	case btfmodel.Enum:
+		enumType(f, d)
+	}
+	layoutGuard(f, d)
+}
+
+// docDecl writes the doc comment of a declared type: its name, its C origin
+// and size, and what of it is not mirrored.
+func docDecl(f *jen.File, obj *btfmodel.Object, d *btfmodel.Decl) {
+	var what string
+	switch {
+	case d.CKind == "section":
+		what = fmt.Sprintf("section %s", commentName(d.CName))
+	case d.CName == "":
+		what = fmt.Sprintf("the %s", d.Origin)
+	default:
+		what = fmt.Sprintf("%s %s", d.CKind, commentName(d.CName))
+	}
+	f.Comment(fmt.Sprintf("%s mirrors %s of %s (%s).", d.GoName, what, commentName(obj.File), plural(d.Size, "byte", "bytes")))
+	if d.Kind == btfmodel.Union {
+		f.Comment("Its members share the storage; read and write them through the accessors.")
+	}
+	if len(d.Notes) > 0 {
+		f.Comment("")
+		f.Comment("Not mirrored field by field:")
+		for _, n := range d.Notes {
+			f.Comment("  - " + commentText(n))
+		}
+	}
+}
+
+// plural spells a count with its noun: "1 byte", "16 bytes".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// commentText renders free text that may hold untrusted names for a
+// comment: as it is when it is printable ASCII, else as an escaped string.
+func commentText(s string) string {
+	for _, r := range s {
+		if r < ' ' || r > '~' {
+			return strconv.QuoteToASCII(s)
+		}
+	}
+	return s
+}
+
+func structType(f *jen.File, d *btfmodel.Decl) {
+	fields := []jen.Code{jen.Id("_").Qual(structsPath, "HostLayout")}
+	for _, fl := range d.Fields {
+		var c *jen.Statement
+		if fl.Embedded {
+			c = typeCode(fl.Type).(*jen.Statement)
+		} else {
+			c = jen.Id(fl.GoName).Add(typeCode(fl.Type))
+		}
+		if fl.Note != "" {
+			c.Comment(commentText(fl.Note))
+		}
+		fields = append(fields, c)
+	}
+	f.Type().Id(d.GoName).Struct(fields...)
+}
+
+func unionType(f *jen.File, d *btfmodel.Decl) {
+	fields := []jen.Code{jen.Id("_").Qual(structsPath, "HostLayout")}
+	if d.AlignAs != "" {
+		fields = append(fields, jen.Id("_").Index(jen.Lit(0)).Id(d.AlignAs))
+	}
+	fields = append(fields, jen.Id(d.StorageName).Index(jen.Lit(d.Size)).Byte())
+	f.Type().Id(d.GoName).Struct(fields...)
+
+	for _, m := range d.Members {
+		ptr := func() *jen.Statement {
+			return jen.Parens(jen.Op("*").Add(typeCode(m.Type))).Call(
+				jen.Qual(unsafePath, "Pointer").Call(jen.Op("&").Id("u").Dot(d.StorageName).Index(jen.Lit(m.Offset))))
+		}
+		f.Comment(fmt.Sprintf("%s returns member %s (%s at offset %d).", m.GoName, commentName(m.CName), typeText(m.Type), m.Offset))
+		f.Func().Params(jen.Id("u").Op("*").Id(d.GoName)).Id(m.GoName).Params().Add(typeCode(m.Type)).Block(
+			jen.Return(jen.Op("*").Add(ptr())),
+		)
+		f.Comment(fmt.Sprintf("%s sets member %s (%s at offset %d).", m.Setter, commentName(m.CName), typeText(m.Type), m.Offset))
+		f.Func().Params(jen.Id("u").Op("*").Id(d.GoName)).Id(m.Setter).Params(jen.Id("v").Add(typeCode(m.Type))).Block(
+			jen.Op("*").Add(ptr()).Op("=").Id("v"),
+		)
+	}
+}
+
+func enumType(f *jen.File, d *btfmodel.Decl) {
+	f.Type().Id(d.GoName).Id(d.Underlying)
+	if len(d.Values) == 0 {
+		return
+	}
+	defs := make([]jen.Code, 0, len(d.Values))
+	for _, v := range d.Values {
+		defs = append(defs, jen.Comment(fmt.Sprintf("%s is %s.", v.GoName, commentName(v.CName))).Line().
+			Id(v.GoName).Id(d.GoName).Op("=").Add(enumLit(v)))
+	}
+	f.Const().Defs(defs...)
+
+	// String names the C enumerator; aliases (equal values) take the first.
+	seen := map[uint64]bool{}
+	var cases []jen.Code
+	for _, v := range d.Values {
+		if seen[v.Value] {
+			continue
+		}
+		seen[v.Value] = true
+		cases = append(cases, jen.Case(jen.Id(v.GoName)).Block(jen.Return(jen.Lit(v.CName))))
+	}
+	conv := jen.Qual(strconvPath, "FormatUint").Call(jen.Uint64().Call(jen.Id("e")), jen.Lit(10))
+	if d.Values[0].Signed {
+		conv = jen.Qual(strconvPath, "FormatInt").Call(jen.Int64().Call(jen.Id("e")), jen.Lit(10))
+	}
+	f.Comment("String returns the C name of e, or its number when it has none.")
+	f.Func().Params(jen.Id("e").Id(d.GoName)).Id("String").Params().String().Block(
+		jen.Switch(jen.Id("e")).Block(cases...),
+		jen.Return(jen.Lit(d.GoName+"(").Op("+").Add(conv).Op("+").Lit(")")),
+	)
+}
+
+// enumLit is an untyped constant: jen.Lit would write uint64(n), which
+// does not convert to the enum type implicitly.
+func enumLit(v *btfmodel.EnumValue) jen.Code {
+	if v.Signed {
+		return jen.Op(strconv.FormatInt(int64(v.Value), 10))
+	}
+	return jen.Op(strconv.FormatUint(v.Value, 10))
+}
+
+// layoutGuard makes any drift between the Go type and the C layout a compile
+// error on every GOARCH: x[n] with a constant n other than 0 does not
+// compile (the trick stringer uses for stale constants).
+func layoutGuard(f *jen.File, d *btfmodel.Decl) {
+	zero := jen.Id(d.GoName).Values()
+	if d.Kind == btfmodel.Enum {
+		zero = jen.Id(d.GoName).Call(jen.Lit(0))
+	}
+	body := []jen.Code{
+		jen.Var().Id("x").Index(jen.Lit(1)).Struct(),
+		guard(jen.Qual(unsafePath, "Sizeof").Call(zero), d.Size),
+	}
+	for _, fl := range d.Fields {
+		if fl.Padding() {
+			continue
+		}
+		body = append(body, guard(jen.Qual(unsafePath, "Offsetof").Call(jen.Id(d.GoName).Values().Dot(fl.GoName)), fl.Offset))
+	}
+	f.Line()
+	f.Func().Id("_").Params().Block(body...)
+}
+
+func guard(expr *jen.Statement, want int) jen.Code {
+	if want != 0 {
+		expr = expr.Op("-").Lit(want)
+	}
+	return jen.Id("_").Op("=").Id("x").Index(expr)
+}
