@@ -1,0 +1,215 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"golang.org/x/tools/go/packages"
+
+	"github.com/bpfskel/bpfskel/btfmodel"
+	"github.com/bpfskel/bpfskel/gen"
+)
+
+// renameFlag collects repeated -rename kind:cname=GoName flags.
+type renameFlag map[string]string
+
+func (r renameFlag) String() string { return "" }
+
+func (r renameFlag) Set(s string) error {
+	key, to, ok := strings.Cut(s, "=")
+	kind, name, ok2 := strings.Cut(key, ":")
+	if !ok || !ok2 || name == "" || to == "" {
+		return fmt.Errorf("%q is not KIND:CNAME=GoName", s)
+	}
+	switch kind {
+	case "map", "program", "variable", "struct", "union", "enum", "value", "member":
+	default:
+		return fmt.Errorf("%q: KIND must be one of map, program, variable, struct, union, enum, value, member", s)
+	}
+	if _, dup := r[key]; dup {
+		return fmt.Errorf("%s is renamed twice", key)
+	}
+	r[key] = to
+	return nil
+}
+
+type config struct {
+	obj, pkg, out, stem string
+	check               bool
+	renames             renameFlag
+}
+
+func parseFlags(args []string, stderr io.Writer) (*config, error) {
+	c := &config{renames: renameFlag{}}
+	fs := flag.NewFlagSet("bpfskel", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.obj, "obj", "", "the compiled BPF object (clang -g -target bpf); required")
+	fs.StringVar(&c.pkg, "pkg", os.Getenv("GOPACKAGE"), "Go package name of the output (default $GOPACKAGE, else the package in -out)")
+	fs.StringVar(&c.out, "out", ".", "directory to write the skeleton to")
+	fs.StringVar(&c.stem, "stem", "", "prefix of the skeleton's identifiers and output file names (default: none, files named after the object)")
+	fs.BoolVar(&c.check, "check", false, "write nothing; fail if the files on disk are not what would be written")
+	fs.Var(c.renames, "rename", "give a C thing a Go name, as KIND:CNAME=GoName (KIND: map, program, variable, struct, union, enum, value, member TYPE.FIELD); repeatable")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: bpfskel -obj FILE.bpf.o [-pkg NAME] [-out DIR] [-stem NAME] [-rename KIND:CNAME=GoName]... [-check]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return nil, usagef("unexpected arguments %q; the object goes in -obj", fs.Args())
+	}
+	if c.obj == "" {
+		return nil, usagef("-obj is required: the BPF object to generate a skeleton for")
+	}
+	return c, nil
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	c, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	data, err := os.ReadFile(c.obj)
+	if err != nil {
+		return fmt.Errorf("reading the object: %w", err)
+	}
+	obj, err := btfmodel.Load(filepath.Base(c.obj), data, btfmodel.Options{Stem: c.stem, Renames: c.renames})
+	if err != nil {
+		return err
+	}
+	if c.pkg == "" {
+		if c.pkg, err = packageName(c.out); err != nil {
+			return err
+		}
+	}
+
+	fileStem := c.stem
+	if fileStem == "" {
+		fileStem, _, _ = strings.Cut(filepath.Base(c.obj), ".")
+	}
+	files := map[string][]byte{}
+	embed, err := placeObject(c.obj, c.out, fileStem, obj.ByteOrder, data, files)
+	if err != nil {
+		return err
+	}
+	src, err := gen.Generate(obj, gen.Options{Package: c.pkg, FileStem: fileStem, ObjectFile: embed})
+	if err != nil {
+		return err
+	}
+	for name, b := range src {
+		files[name] = b
+	}
+	for _, note := range obj.Notes {
+		fmt.Fprintf(stderr, "bpfskel: %s: note: %s\n", obj.File, note)
+	}
+	if c.check {
+		return checkFiles(c.out, files)
+	}
+	return writeFiles(c.out, files, stdout)
+}
+
+// packageName asks the go tool which package the output directory holds.
+func packageName(dir string) (string, error) {
+	pkgs, err := packages.Load(&packages.Config{Mode: packages.NeedName, Dir: dir}, ".")
+	if err == nil && len(pkgs) == 1 && pkgs[0].Name != "" {
+		return pkgs[0].Name, nil
+	}
+	return "", usagef("cannot tell the Go package name of %s (no Go files there and $GOPACKAGE is unset); pass -pkg", dir)
+}
+
+// placeObject decides what the skeleton embeds: the object itself when it
+// already sits in the output directory, else a copy written there.
+func placeObject(obj, out, stem string, bo binary.ByteOrder, data []byte, files map[string][]byte) (string, error) {
+	objDir, err := filepath.Abs(filepath.Dir(obj))
+	if err != nil {
+		return "", err
+	}
+	outDir, err := filepath.Abs(out)
+	if err != nil {
+		return "", err
+	}
+	if objDir == outDir {
+		return filepath.Base(obj), nil
+	}
+	name := stem + "_bpfel.o"
+	if bo == binary.BigEndian {
+		name = stem + "_bpfeb.o"
+	}
+	files[name] = data
+	return name, nil
+}
+
+// checkFiles fails when any file on disk differs from what would be written.
+func checkFiles(dir string, files map[string][]byte) error {
+	var stale []string
+	for _, name := range sortedNames(files) {
+		have, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil || !bytes.Equal(have, files[name]) {
+			stale = append(stale, filepath.Join(dir, name))
+		}
+	}
+	if len(stale) > 0 {
+		return fmt.Errorf("stale generated files: %s; run go generate and commit them", strings.Join(stale, ", "))
+	}
+	return nil
+}
+
+// writeFiles writes every file through a temporary file and a rename, so a
+// reader never sees half a file; nothing is written before all files were
+// generated.
+func writeFiles(dir string, files map[string][]byte, stdout io.Writer) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, name := range sortedNames(files) {
+		path := filepath.Join(dir, name)
+		if have, err := os.ReadFile(path); err == nil && bytes.Equal(have, files[name]) {
+			continue // unchanged: keep its mtime, so builds stay cached
+		}
+		if err := writeAtomic(path, files[name]); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %s\n", path)
+	}
+	return nil
+}
+
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+func sortedNames(files map[string][]byte) []string {
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
