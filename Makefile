@@ -1,0 +1,84 @@
+# bpfskel
+#
+#   make setup        install the BPF toolchain (apt, when missing) and mount
+#                     bpffs and tracefs: scripts/setup.sh --build
+#   make objects      rebuild every *.bpf.o under examples/ and testdata/golden/
+#                     from its *.bpf.c, byte for byte reproducibly
+#   make generate     go generate, then rewrite the golden files
+#   make test         go vet and go test (mounts what the kernel tests need)
+#   make demo         run examples/hello (needs no compiler)
+#   make check-stale  fail when committed objects or generated files are stale
+#
+# The committed .bpf.o files are built by `make objects` with the pinned
+# compiler below; a different clang (even a different 19.x) may emit different
+# bytes, which check-stale reports.
+
+CLANG ?= clang-19
+STRIP ?= llvm-strip-19
+GO    ?= go
+
+# Go lives in /usr/local/go/bin on the project's machines; a go already on
+# PATH wins.
+export PATH := $(PATH):/usr/local/go/bin
+
+# Every BPF source. Each object is built next to its source, from inside its
+# directory, so that no absolute path reaches the object: file names in
+# BTF.ext line info are relative ("./x.bpf.c"), and the debug prefix map and
+# compilation directory keep the build directory out of DWARF (which is then
+# stripped anyway; BTF and BTF.ext stay).
+BPF_SRCS := $(sort $(wildcard examples/*/*.bpf.c testdata/golden/*/*.bpf.c))
+BPF_OBJS := $(BPF_SRCS:.bpf.c=.bpf.o)
+
+BPF_CFLAGS ?= -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall \
+	-I/usr/include/x86_64-linux-gnu
+
+.PHONY: all objects setup demo generate test check-stale FORCE
+
+all: objects
+
+objects: $(BPF_OBJS)
+
+# FORCE: always rebuild. Sources include each other (testdata/golden/hello
+# includes examples/hello) and a fresh clone has meaningless timestamps; the
+# build takes a second.
+%.bpf.o: %.bpf.c FORCE
+	@echo "  BPF     $@"
+	@cd $(dir $<) && \
+	  $(CLANG) $(BPF_CFLAGS) \
+	    -fdebug-prefix-map=$$PWD=. -fdebug-compilation-dir=. \
+	    -c $(notdir $<) -o $(notdir $@).tmp && \
+	  $(STRIP) --strip-debug $(notdir $@).tmp -o $(notdir $@).tmp2 && \
+	  rm -f $(notdir $@).tmp && \
+	  mv -f $(notdir $@).tmp2 $(notdir $@)
+
+FORCE:
+
+setup:
+	bash scripts/setup.sh --build
+
+demo:
+	bash scripts/setup.sh --runtime
+	$(GO) run ./examples/hello
+
+generate:
+	$(GO) generate ./...
+	$(GO) test ./gen -run TestGolden -update
+
+test:
+	bash scripts/setup.sh --runtime
+	$(GO) vet ./... ./testdata/golden/...
+	$(GO) test -count=1 ./...
+
+# Rebuild the objects and regenerate everything, then require a clean tree.
+check-stale:
+	$(MAKE) --no-print-directory objects generate
+	@stale="$$(git status --porcelain -- .)"; \
+	if [ -n "$$stale" ]; then \
+	  echo "check-stale: these files differ from what the build produces:"; \
+	  echo "$$stale"; \
+	  git --no-pager diff --stat -- .; \
+	  echo "check-stale: FAIL: committed objects or generated files are stale;"; \
+	  echo "check-stale: run 'make objects generate' and commit the result."; \
+	  exit 1; \
+	fi; \
+	echo "check-stale: objects and generated files are up to date"

@@ -1,0 +1,3 @@
+//go:build ignore
+
+#include "../../../examples/hello/hello.bpf.c"
