@@ -1,0 +1,195 @@
+package bpfskel
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+
+	"github.com/cilium/ebpf"
+)
+
+// LoadOptions control how [Spec.Load] creates maps and loads programs
+// (verifier log level, pinning path, map replacements, ...).
+type LoadOptions = ebpf.CollectionOptions
+
+// RunOptions are the input and output buffers of [Program.TestRun].
+type RunOptions = ebpf.RunOptions
+
+// UpdateFlags control the behaviour of [Map.Update].
+type UpdateFlags = ebpf.MapUpdateFlags
+
+const (
+	// UpdateAny creates a new element or updates an existing one.
+	UpdateAny = ebpf.UpdateAny
+	// UpdateNoExist creates a new element; it fails with an error wrapping
+	// ebpf.ErrKeyExist when the key is present.
+	UpdateNoExist = ebpf.UpdateNoExist
+	// UpdateExist updates an existing element; it fails with an error
+	// wrapping ebpf.ErrKeyNotExist when the key is absent.
+	UpdateExist = ebpf.UpdateExist
+	// UpdateLock updates an element under its bpf_spin_lock.
+	UpdateLock = ebpf.UpdateLock
+)
+
+// defaultObjectName names an object in errors when Open was given no name.
+const defaultObjectName = "BPF object"
+
+// Open parses an ELF object, usually one embedded in a generated skeleton.
+// name is the object's file name; it prefixes every error about the object.
+// Open does not touch the kernel: use [Spec.Load] for that.
+func Open(name string, elf []byte) (*Spec, error) {
+	if name == "" {
+		name = defaultObjectName
+	}
+	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(elf))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &Spec{name: name, spec: spec}, nil
+}
+
+// Spec is a parsed, not yet loaded, BPF object. A Spec may be loaded any
+// number of times; each [Spec.Load] gives an independent [Collection].
+type Spec struct {
+	name string
+	spec *ebpf.CollectionSpec
+}
+
+// CollectionSpec returns the cilium/ebpf description of the object. It is
+// the escape hatch for changes before loading, such as setting constants in
+// .rodata or resizing maps; changes affect later calls to [Spec.Load].
+func (s *Spec) CollectionSpec() *ebpf.CollectionSpec {
+	if s == nil {
+		return nil
+	}
+	return s.spec
+}
+
+// Load creates the object's maps and loads its programs into the kernel.
+// A nil opts uses the defaults. Verifier errors are wrapped, so
+// errors.As(err, new(*ebpf.VerifierError)) still finds them.
+func (s *Spec) Load(opts *LoadOptions) (*Collection, error) {
+	if s == nil || s.spec == nil {
+		return nil, errors.New("bpfskel: Load on a nil Spec")
+	}
+	var o LoadOptions
+	if opts != nil {
+		o = *opts
+	}
+	return newCollectionFromSpec(s.name, s.spec, o)
+}
+
+// newCollectionFromSpec loads spec and wraps the result; name is the object
+// name used in errors. Spec.Load and the tests use it.
+func newCollectionFromSpec(name string, spec *ebpf.CollectionSpec, opts LoadOptions) (*Collection, error) {
+	if name == "" {
+		name = defaultObjectName
+	}
+	if spec == nil {
+		return nil, fmt.Errorf("%s: load: nil CollectionSpec", name)
+	}
+	coll, err := ebpf.NewCollectionWithOptions(spec, opts)
+	if err != nil {
+		return nil, fmt.Errorf("%s: load: %w", name, err)
+	}
+	return &Collection{name: name, coll: coll}, nil
+}
+
+// Collection is a loaded BPF object: its maps, its programs and every view
+// created from it. Close releases all of them.
+type Collection struct {
+	name string
+	coll *ebpf.Collection
+
+	mu     sync.Mutex
+	closed bool
+	seq    uint64
+	views  map[io.Closer]uint64 // open views, with their creation order
+}
+
+// Collection returns the underlying cilium/ebpf collection, the escape
+// hatch for anything this package does not wrap. Maps and programs in it
+// are closed by [Collection.Close].
+func (c *Collection) Collection() *ebpf.Collection {
+	if c == nil {
+		return nil
+	}
+	return c.coll
+}
+
+// Close closes every view created from the collection (by
+// [MmapArray.Mmap] and [BindSection]), then its programs and its maps.
+// Close is idempotent: later calls return nil. The returned error joins
+// every failure.
+func (c *Collection) Close() error {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	views := make([]io.Closer, 0, len(c.views))
+	for v := range c.views {
+		views = append(views, v)
+	}
+	slices.SortFunc(views, func(a, b io.Closer) int { return cmp.Compare(c.views[a], c.views[b]) })
+	c.views = nil
+	c.mu.Unlock()
+
+	var errs []error
+	for _, v := range views {
+		if err := v.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.coll != nil {
+		for _, name := range sortedKeys(c.coll.Programs) {
+			if err := c.coll.Programs[name].Close(); err != nil {
+				errs = append(errs, fmt.Errorf("program %q: close: %w", name, err))
+			}
+		}
+		for _, name := range sortedKeys(c.coll.Maps) {
+			if err := c.coll.Maps[name].Close(); err != nil {
+				errs = append(errs, fmt.Errorf("map %q: close: %w", name, err))
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("%s: close: %w", c.name, err)
+	}
+	return nil
+}
+
+// registerLocked records an open view so Close can close it. The caller
+// holds c.mu and has checked that the collection is not closed.
+func (c *Collection) registerLocked(v io.Closer) {
+	if c.views == nil {
+		c.views = make(map[io.Closer]uint64)
+	}
+	c.seq++
+	c.views[v] = c.seq
+}
+
+// unregister forgets a view closed by its owner, so the view can be
+// garbage collected (and its address range unmapped) before the collection.
+func (c *Collection) unregister(v io.Closer) {
+	c.mu.Lock()
+	delete(c.views, v)
+	c.mu.Unlock()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,225 @@
+package bpfskel
+
+import (
+	"errors"
+	"fmt"
+	"iter"
+	"unsafe"
+
+	"github.com/cilium/ebpf"
+)
+
+// Map is a typed handle on a BPF map with keys of type K and values of
+// type V, created by [BindMap]. Keys and values go to the kernel as raw
+// memory, so K and V must mirror the C types byte for byte; generated
+// skeletons guarantee that, and [BindMap] checks the sizes.
+//
+// Lookup, LookupInto, Update and Delete use no reflection and do not
+// allocate when they succeed or when a lookup misses; errors other than a
+// miss allocate. A Map is safe for concurrent use.
+//
+// Maps that hold one value per CPU (PerCPUHash, PerCPUArray, LRUCPUHash)
+// bind, but their typed operations return an error: use [Map.Map].
+type Map[K, V any] struct {
+	m    *ebpf.Map
+	name string
+	coll *Collection
+
+	nilKey bool // key_size is 0 (queue, stack, bloom filter): the kernel wants a NULL key
+	perCPU bool
+
+	errMiss error // preallocated lookup miss error, wraps ebpf.ErrKeyNotExist
+}
+
+// Map returns the underlying cilium/ebpf map, the escape hatch for
+// operations this package does not wrap (batch operations, per-CPU values,
+// pinning, ...). It is closed by [Collection.Close].
+func (m *Map[K, V]) Map() *ebpf.Map {
+	if m == nil {
+		return nil
+	}
+	return m.m
+}
+
+var errNilMap = errors.New("bpfskel: nil Map (did its bind fail? see Binder.Err)")
+
+// check reports why typed operations cannot run on m.
+func (m *Map[K, V]) check() error {
+	if m == nil || m.m == nil {
+		return errNilMap
+	}
+	if m.perCPU {
+		return fmt.Errorf("map %q: %s holds one value per CPU, which typed access does not support yet: use Map()", m.name, m.m.Type())
+	}
+	return nil
+}
+
+// keyPtr is the key pointer to pass to the kernel: NULL for maps without
+// keys.
+func (m *Map[K, V]) keyPtr(key unsafe.Pointer) unsafe.Pointer {
+	if m.nilKey {
+		return nil
+	}
+	return key
+}
+
+// Lookup returns the value stored under key. When key is absent the error
+// wraps ebpf.ErrKeyNotExist.
+func (m *Map[K, V]) Lookup(key K) (V, error) {
+	var value V
+	err := m.lookup(noescape(unsafe.Pointer(&key)), noescape(unsafe.Pointer(&value)))
+	return value, err
+}
+
+// LookupInto reads the value stored under *key into *value without copying
+// either through intermediate variables. When the key is absent the error
+// wraps ebpf.ErrKeyNotExist and *value is unspecified. Neither pointer is
+// retained after the call.
+func (m *Map[K, V]) LookupInto(key *K, value *V) error {
+	if key == nil || value == nil {
+		return errors.New("bpfskel: LookupInto with a nil pointer")
+	}
+	return m.lookup(noescape(unsafe.Pointer(key)), noescape(unsafe.Pointer(value)))
+}
+
+func (m *Map[K, V]) lookup(key, value unsafe.Pointer) error {
+	if err := m.check(); err != nil {
+		return err
+	}
+	if err := m.m.Lookup(m.keyPtr(key), value); err != nil {
+		if errors.Is(err, ebpf.ErrKeyNotExist) {
+			return m.errMiss
+		}
+		return fmt.Errorf("map %q: %w", m.name, err)
+	}
+	return nil
+}
+
+// Update stores value under key. flags select create-only
+// ([UpdateNoExist]), update-only ([UpdateExist]) or either ([UpdateAny]).
+func (m *Map[K, V]) Update(key K, value V, flags UpdateFlags) error {
+	if err := m.check(); err != nil {
+		return err
+	}
+	k := m.keyPtr(noescape(unsafe.Pointer(&key)))
+	if err := m.m.Update(k, noescape(unsafe.Pointer(&value)), flags); err != nil {
+		return fmt.Errorf("map %q: %w", m.name, err)
+	}
+	return nil
+}
+
+// Delete removes key. When key is absent the error wraps
+// ebpf.ErrKeyNotExist.
+func (m *Map[K, V]) Delete(key K) error {
+	if err := m.check(); err != nil {
+		return err
+	}
+	if err := m.m.Delete(m.keyPtr(noescape(unsafe.Pointer(&key)))); err != nil {
+		return fmt.Errorf("map %q: %w", m.name, err)
+	}
+	return nil
+}
+
+// Iterate returns an iterator over the map's entries. Iterating a hash map
+// while other code deletes from it may see a key twice or stop with an
+// error wrapping ebpf.ErrIterationAborted.
+func (m *Map[K, V]) Iterate() *Iterator[K, V] {
+	if err := m.check(); err != nil {
+		return &Iterator[K, V]{err: err}
+	}
+	return &Iterator[K, V]{name: m.name, mi: m.m.Iterate()}
+}
+
+// Iterator walks the entries of a [Map]. Use it as
+//
+//	it := m.Iterate()
+//	for it.Next() {
+//		use(it.Key(), it.Value())
+//	}
+//	if err := it.Err(); err != nil { ... }
+//
+// or range over [Iterator.All]. An Iterator is not safe for concurrent use
+// and cannot be restarted.
+type Iterator[K, V any] struct {
+	name  string
+	mi    *ebpf.MapIterator
+	key   K
+	value V
+	err   error
+}
+
+// Next advances to the next entry. It returns false at the end of the map
+// or on error; check [Iterator.Err] afterwards.
+func (it *Iterator[K, V]) Next() bool {
+	if it == nil || it.err != nil || it.mi == nil {
+		return false
+	}
+	// key and value live in the heap-allocated Iterator: no noescape needed.
+	if it.mi.Next(unsafe.Pointer(&it.key), unsafe.Pointer(&it.value)) {
+		return true
+	}
+	if err := it.mi.Err(); err != nil {
+		it.err = fmt.Errorf("map %q: iterate: %w", it.name, err)
+	}
+	it.mi = nil
+	return false
+}
+
+// Key returns the key of the current entry.
+func (it *Iterator[K, V]) Key() K {
+	if it == nil {
+		var zero K
+		return zero
+	}
+	return it.key
+}
+
+// Value returns the value of the current entry.
+func (it *Iterator[K, V]) Value() V {
+	if it == nil {
+		var zero V
+		return zero
+	}
+	return it.value
+}
+
+// All returns the remaining entries as a range-over-func sequence. It stops
+// at the first error; [Iterator.Err] then says which.
+func (it *Iterator[K, V]) All() iter.Seq2[K, V] {
+	return func(yield func(K, V) bool) {
+		for it.Next() {
+			if !yield(it.key, it.value) {
+				return
+			}
+		}
+	}
+}
+
+// Err returns the error that stopped the iteration, or nil when it ran to
+// the end of the map.
+func (it *Iterator[K, V]) Err() error {
+	if it == nil {
+		return errors.New("bpfskel: nil Iterator")
+	}
+	return it.err
+}
+
+// MmapArray is a [Map] over a BPF_F_MMAPABLE array, created by
+// [BindMmapArray]. It has every method of Map, [Map.Map] included, and can
+// map the array's memory into the process with [MmapArray.Mmap].
+type MmapArray[K, V any] struct{ typedMap[K, V] }
+
+// typedMap names Map for embedding: an embedded alias takes the alias's
+// name, so the field is unexported and does not shadow the promoted Map
+// method.
+type typedMap[K, V any] = Map[K, V]
+
+// Mmap maps the array's memory and returns a typed live view of it, one
+// element per array entry. Each call creates a new mapping; the view is
+// closed by [View.Close] or by [Collection.Close], whichever comes first.
+func (m *MmapArray[K, V]) Mmap() (*View[V], error) {
+	if m == nil || m.m == nil {
+		return nil, errNilMap
+	}
+	return newView[V](m.coll, m.name, m.m)
+}

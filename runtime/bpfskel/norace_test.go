@@ -1,0 +1,5 @@
+//go:build !race
+
+package bpfskel
+
+const raceEnabled = false
