@@ -1,0 +1,146 @@
+package gen_test
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/bpfskel/bpfskel/btfmodel"
+	"github.com/bpfskel/bpfskel/gen"
+)
+
+var update = flag.Bool("update", false, "rewrite the expected output of the golden cases")
+
+// goldenDir holds one directory per case: NAME.bpf.c, the object NAME.bpf.o
+// built from it, and either the expected skeleton NAME_bpfel.go (a real
+// package, compiled and vetted) or error.golden, the expected error.
+const goldenDir = "../testdata/golden"
+
+type goldenCase struct {
+	name, dir, obj string
+}
+
+func goldenCases(t *testing.T) []goldenCase {
+	t.Helper()
+	objs, err := filepath.Glob(filepath.Join(goldenDir, "*", "*.bpf.o"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(objs) == 0 {
+		t.Fatalf("no golden cases under %s", goldenDir)
+	}
+	var cases []goldenCase
+	for _, obj := range objs {
+		dir := filepath.Dir(obj)
+		cases = append(cases, goldenCase{name: filepath.Base(dir), dir: dir, obj: obj})
+	}
+	return cases
+}
+
+// generate runs the pipeline as cmd/bpfskel does for an object that sits in
+// the package directory.
+func generate(t *testing.T, c goldenCase) (map[string][]byte, error) {
+	t.Helper()
+	data, err := os.ReadFile(c.obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := filepath.Base(c.obj)
+	model, err := btfmodel.Load(base, data, btfmodel.Options{})
+	if err != nil {
+		return nil, err
+	}
+	stem, _, _ := strings.Cut(base, ".")
+	return gen.Generate(model, gen.Options{Package: c.name, FileStem: stem, ObjectFile: base})
+}
+
+func TestGolden(t *testing.T) {
+	for _, c := range goldenCases(t) {
+		t.Run(c.name, func(t *testing.T) {
+			files, err := generate(t, c)
+			errFile := filepath.Join(c.dir, "error.golden")
+			if err != nil {
+				got := err.Error() + "\n"
+				if *update {
+					writeGolden(t, errFile, []byte(got))
+					return
+				}
+				want, rerr := os.ReadFile(errFile)
+				if rerr != nil {
+					t.Fatalf("unexpected error (no error.golden): %v", err)
+				}
+				if diff := cmp.Diff(string(want), got); diff != "" {
+					t.Errorf("error differs (-want +got), rerun with -update if intended:\n%s", diff)
+				}
+				return
+			}
+			if _, statErr := os.Stat(errFile); statErr == nil && !*update {
+				t.Fatalf("generated a skeleton, but %s expects an error", errFile)
+			}
+			if *update {
+				os.Remove(errFile)
+			}
+			for name, got := range files {
+				path := filepath.Join(c.dir, name)
+				if *update {
+					writeGolden(t, path, got)
+					continue
+				}
+				want, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatalf("missing expected output %s; rerun with -update", path)
+				}
+				if diff := cmp.Diff(string(want), string(got)); diff != "" {
+					t.Errorf("%s differs (-want +got), rerun with -update if intended:\n%s", path, diff)
+				}
+			}
+		})
+	}
+}
+
+func writeGolden(t *testing.T, path string, b []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDeterministic generates every case twice: the bytes must not differ.
+func TestDeterministic(t *testing.T) {
+	for _, c := range goldenCases(t) {
+		a, errA := generate(t, c)
+		b, errB := generate(t, c)
+		if (errA == nil) != (errB == nil) || (errA != nil && errA.Error() != errB.Error()) {
+			t.Fatalf("%s: errors differ: %v / %v", c.name, errA, errB)
+		}
+		if diff := cmp.Diff(a, b); diff != "" {
+			t.Errorf("%s: output differs between two runs:\n%s", c.name, diff)
+		}
+	}
+}
+
+// TestGoldenCompiles builds and vets the expected skeletons for a 64-bit and
+// a 32-bit GOARCH: the layout guards make any layout drift a build error.
+func TestGoldenCompiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cross-compiles the golden packages; skipped with -short")
+	}
+	for _, goarch := range []string{"amd64", "386"} {
+		for _, verb := range []string{"build", "vet"} {
+			cmd := exec.Command("go", verb, "./testdata/golden/...")
+			cmd.Dir = ".."
+			cmd.Env = append(os.Environ(), "GOARCH="+goarch, "GOOS=linux")
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Run(); err != nil {
+				t.Errorf("GOARCH=%s go %s ./testdata/golden/...: %v\n%s", goarch, verb, err, out.String())
+			}
+		}
+	}
+}

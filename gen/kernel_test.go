@@ -1,0 +1,250 @@
+package gen_test
+
+import (
+	"encoding/binary"
+	"errors"
+	"testing"
+	"unsafe"
+
+	"github.com/cilium/ebpf"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/bpfskel/bpfskel/runtime/bpfskeltest"
+	"github.com/bpfskel/bpfskel/testdata/golden/fallbacks"
+	"github.com/bpfskel/bpfskel/testdata/golden/shapes"
+)
+
+// knownShape is shapes.bpf.c's SHAPE_KNOWN_VALUES, transcribed from the
+// table at the top of that file: the values fill writes and check expects.
+func knownShape() shapes.Shape {
+	le := binary.LittleEndian
+	var s shapes.Shape
+	s.S8, s.S16, s.S32, s.S64 = -100, -30000, -2000000000, -9000000000000000000
+	s.U8 = 200
+	s.Packed.P_a = 0x7f
+	le.PutUint32(s.Packed.P_b[:], 0x89abcdef)
+	le.PutUint16(s.Packed.P_c[:], 0x4321)
+	le.PutUint64(s.Packed.P_d[:], 0xfedcba9876543210)
+	s.U16, s.U32, s.U64 = 60000, 4000000000, 18000000000000000000
+	s.Slong, s.Ulong, s.TypedefU64 = -1234567890123, 0xdeadbeefcafef00d, 0x0123456789abcdef
+	s.Flag = true
+	s.F32, s.F64 = 1.5, -2.25
+	s.Color, s.Sign, s.Tiny, s.Big = shapes.ColorBLUE, shapes.SignMIN, shapes.TinyMAX, shapes.Big64BIG_MAX
+	s.Holes = shapes.Holes{A: 0x11, B: 0x2233445566778899, C: 0xaabb, D: 0xccddeeff, E: 0x5a}
+	s.Nested.Origin = shapes.Point{X: -11, Y: 12}
+	s.Nested.Corner = shapes.Point{X: -13, Y: 14}
+	s.Nested.Size = shapes.NestedSize{W: 1500, H: 1600}
+	s.Nested.Range = shapes.RangeT{Lo: 0x0a0b, Hi: 0x0c0d}
+	s.Nested.AnonA, s.Nested.AnonB = 0xa0a1a2a3, 0xb0b1b2b3
+	s.Nested.SetU_word(0x04030201)
+	s.U32s = [4]uint32{0x10000001, 0x20000002, 0x30000003, 0x40000004}
+	s.Grid = [2][3]uint16{{0x0101, 0x0102, 0x0103}, {0x0201, 0x0202, 0x0203}}
+	s.Pts = [2]shapes.Point{{X: -21, Y: 22}, {X: -23, Y: 24}}
+	copy(s.Name[:], "shapes")
+	s.Val.SetU64(0x1122334455667788)
+	s.Al.A16X, s.Al.A16Y = 0x16161616, 0x61
+	return s
+}
+
+var shapeCmp = cmp.AllowUnexported(shapes.ValueU{}, shapes.NestedUnion{})
+
+func loadShapes(t *testing.T) *shapes.Skeleton {
+	t.Helper()
+	bpfskeltest.RequireKernel(t)
+	skel, err := shapes.Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := skel.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return skel
+}
+
+// TestShapesFromKernel: the BPF program writes every field, Go reads the
+// value through the typed map and the global data through typed views.
+func TestShapesFromKernel(t *testing.T) {
+	skel := loadShapes(t)
+	ret, err := skel.Programs.Fill.TestRun(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ret != 0x1234 {
+		t.Errorf("fill returned %#x, want cfg_magic 0x1234", ret)
+	}
+	got, err := skel.Maps.ShapesOut.Lookup(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(knownShape(), got, shapeCmp); diff != "" {
+		t.Errorf("shapes_out[0] as Go reads it (-want +got):\n%s", diff)
+	}
+	// The accessors of the anonymous union read the bytes the program wrote.
+	if b := got.Nested.U_bytes(); b != [4]uint8{1, 2, 3, 4} {
+		t.Errorf("nested.u_bytes = %x, want 01020304", b)
+	}
+
+	bss, err := skel.Bss.Get(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := skel.Data.Get(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro, err := skel.Rodata.Get(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bss.BssCounter != 1 || data.DataFlag != 8 || ro.CfgMagic != 0x1234 {
+		t.Errorf("after one fill: bss_counter %d (want 1), data_flag %d (want 8), cfg_magic %#x (want 0x1234)",
+			bss.BssCounter, data.DataFlag, ro.CfgMagic)
+	}
+	if !skel.Rodata.ReadOnly() {
+		t.Error(".rodata view is writable; the kernel froze it")
+	}
+	if err := skel.Rodata.Set(0, shapes.Rodata{CfgMagic: 1}); err == nil {
+		t.Error("writing the frozen .rodata succeeded")
+	}
+	// Writes through the .data view reach the program: fill adds one.
+	if err := skel.Data.Set(0, shapes.Data{DataFlag: 100}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := skel.Programs.Fill.TestRun(nil); err != nil {
+		t.Fatal(err)
+	}
+	if data, _ := skel.Data.Get(0); data.DataFlag != 101 {
+		t.Errorf("data_flag = %d after Set(100) and fill, want 101", data.DataFlag)
+	}
+}
+
+// TestShapesToKernel: Go writes the value through the typed map, the BPF
+// program compares every field; a change to one field is reported as that
+// field's number.
+func TestShapesToKernel(t *testing.T) {
+	skel := loadShapes(t)
+	key := shapes.ShapeKey{Kind: 0x4b, Id: 0xc0ffee}
+	check := func(s shapes.Shape) uint32 {
+		t.Helper()
+		if err := skel.Maps.ShapesIn.Update(key, s, ebpf.UpdateAny); err != nil {
+			t.Fatal(err)
+		}
+		ret, err := skel.Programs.Check.TestRun(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ret
+	}
+	if ret := check(knownShape()); ret != 0 {
+		t.Fatalf("check found field %d different from what Go wrote", ret)
+	}
+	for _, tc := range []struct {
+		field  uint32
+		change func(*shapes.Shape)
+	}{
+		{1, func(s *shapes.Shape) { s.S8 = 1 }},
+		{7, func(s *shapes.Shape) { s.Packed.P_b[3] = 0 }},
+		{16, func(s *shapes.Shape) { s.Flag = false }},
+		{18, func(s *shapes.Shape) { s.F64 = 2.25 }},
+		{22, func(s *shapes.Shape) { s.Big = shapes.Big64BIG_ONE }},
+		{27, func(s *shapes.Shape) { s.Holes.E = 0 }},
+		{32, func(s *shapes.Shape) { s.Nested.Size.W = 0 }},
+		{36, func(s *shapes.Shape) { s.Nested.AnonA = 0 }},
+		{38, func(s *shapes.Shape) { s.Nested.SetU_bytes([4]uint8{1, 2, 3, 5}) }},
+		{48, func(s *shapes.Shape) { s.Grid[1][2] = 0 }},
+		{52, func(s *shapes.Shape) { s.Pts[1].Y = 0 }},
+		{53, func(s *shapes.Shape) { s.Name[15] = 'x' }},
+		{54, func(s *shapes.Shape) { s.Val.SetS32(-1) }},
+		{56, func(s *shapes.Shape) { s.Al.A16Y = 0 }},
+	} {
+		s := knownShape()
+		tc.change(&s)
+		if ret := check(s); ret != tc.field {
+			t.Errorf("changed field %d, check reported %d", tc.field, ret)
+		}
+	}
+
+	if err := skel.Maps.ShapesIn.Delete(key); err != nil {
+		t.Fatal(err)
+	}
+	if ret, _ := skel.Programs.Check.TestRun(nil); ret != 1000 {
+		t.Errorf("check after Delete returned %d, want 1000 (absent)", ret)
+	}
+	if _, err := skel.Maps.ShapesIn.Lookup(key); !errors.Is(err, ebpf.ErrKeyNotExist) {
+		t.Errorf("Lookup after Delete: %v, want ErrKeyNotExist", err)
+	}
+}
+
+// TestShapesRodataBeforeLoad: Open, set a .rodata constant, then Load; the
+// program sees the new value.
+func TestShapesRodataBeforeLoad(t *testing.T) {
+	bpfskeltest.RequireKernel(t)
+	spec, err := shapes.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := spec.CollectionSpec().Variables["cfg_magic"].Set(uint32(0x5678)); err != nil {
+		t.Fatal(err)
+	}
+	skel, err := spec.Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer skel.Close()
+	if ret, err := skel.Programs.Fill.TestRun(nil); err != nil || ret != 0x5678 {
+		t.Errorf("fill = %#x, %v; want 0x5678", ret, err)
+	}
+	if ro, err := skel.Rodata.Get(0); err != nil || ro.CfgMagic != 0x5678 {
+		t.Errorf(".rodata view = %+v, %v; want cfg_magic 0x5678", ro, err)
+	}
+}
+
+// TestFallbacksInKernel: maps without a typed handle bind as *ebpf.Map, a
+// custom data section gets its own view, and what is kept as padding or
+// bytes still holds exactly the kernel's bytes.
+func TestFallbacksInKernel(t *testing.T) {
+	bpfskeltest.RequireKernel(t)
+	skel, err := fallbacks.Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer skel.Close()
+	if skel.Maps.Events == nil || skel.Maps.Events.Type() != ebpf.RingBuf {
+		t.Errorf("events bound as %v, want the ring buffer", skel.Maps.Events)
+	}
+	if _, err := skel.Programs.Touch.TestRun(nil); err != nil {
+		t.Fatal(err)
+	}
+	f, err := skel.Maps.Flags.Lookup(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Kind != 1 || f.Tail != 7 {
+		t.Errorf("flags[0] = %+v, want kind 1, tail 7", f)
+	}
+	// urgent:1 = 1, level:3 = 5, 4 unnamed bits, code:8 = 0x42, little endian.
+	raw := (*[unsafe.Sizeof(f)]byte)(unsafe.Pointer(&f))
+	if got := raw[4:6]; got[0] != 0x0b || got[1] != 0x42 {
+		t.Errorf("bitfield bytes = % x, want 0b 42", got)
+	}
+	if want := [16]byte{3}; f.Wide != want {
+		t.Errorf("wide = % x, want 3 in the low byte", f.Wide)
+	}
+	custom, err := skel.DataCustom.Get(0)
+	if err != nil || custom.CustomVar != 5 {
+		t.Errorf(".data.custom = %+v, %v; want custom_var 5", custom, err)
+	}
+	var perCPU []uint64
+	if err := skel.Maps.Pcpu.Lookup(uint32(0), &perCPU); err != nil {
+		t.Fatal(err)
+	}
+	var sum uint64
+	for _, v := range perCPU {
+		sum += v
+	}
+	if sum != 5 {
+		t.Errorf("pcpu[0] summed over CPUs = %d, want 5 (one run adding custom_var)", sum)
+	}
+}
