@@ -26,7 +26,7 @@ export PATH := $(PATH):/usr/local/go/bin
 # BTF.ext line info are relative ("./x.bpf.c"), and the debug prefix map and
 # compilation directory keep the build directory out of DWARF (which is then
 # stripped anyway; BTF and BTF.ext stay).
-BPF_SRCS := $(sort $(wildcard examples/*/*.bpf.c testdata/golden/*/*.bpf.c))
+BPF_SRCS := $(sort $(wildcard examples/*/*.bpf.c testdata/golden/*/*.bpf.c runtime/*/testdata/*.bpf.c))
 BPF_OBJS := $(BPF_SRCS:.bpf.c=.bpf.o)
 
 BPF_CFLAGS ?= -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall \

@@ -1,9 +1,6 @@
-// Test object for the runtime's Open/Load/Bind tests. Rebuild with:
-//
-//	clang-19 -g -O2 -target bpf -I/usr/include/$(uname -m)-linux-gnu \
-//		-c sections.bpf.c -o sections.bpf.o
-//
-// The tests themselves never need clang: the object is committed.
+// Test object for the runtime's Open/Load/Bind tests. `make objects`
+// rebuilds it with every other object, reproducibly; the tests themselves
+// never need clang: the object is committed.
 
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
