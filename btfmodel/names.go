@@ -45,13 +45,22 @@ func Identifier(s string) string {
 func isASCIILetter(r rune) bool { return (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') }
 func isDigit(r rune) bool       { return r >= '0' && r <= '9' }
 
-// checkIdent reports why id cannot be an exported Go identifier.
+// checkIdent reports why id cannot be an exported Go identifier. Derived
+// names can only fail the first two ways; renames from the command line can
+// fail any.
 func checkIdent(id string) error {
 	switch {
 	case id == "":
 		return fmt.Errorf("has no letters or digits to make a Go name from")
 	case isDigit(rune(id[0])):
 		return fmt.Errorf("makes the Go name %q, which starts with a digit", id)
+	case id[0] < 'A' || id[0] > 'Z':
+		return fmt.Errorf("makes the Go name %q, which is not exported (it must start with A to Z)", id)
+	}
+	for _, r := range id {
+		if !isASCIILetter(r) && !isDigit(r) && r != '_' {
+			return fmt.Errorf("makes the Go name %q, which is not a Go identifier (letters, digits and '_' only)", id)
+		}
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package btfmodel
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/cilium/ebpf/btf"
@@ -60,12 +61,12 @@ func cname(t btf.Type) string {
 	case *btf.Enum:
 		return "enum " + nameOrAnon(v.Name)
 	case *btf.Fwd:
-		return v.Kind.String() + " " + v.Name
+		return v.Kind.String() + " " + display(v.Name)
 	case nil:
 		return "<nil>"
 	}
 	if n := t.TypeName(); n != "" {
-		return n
+		return display(n)
 	}
 	return fmt.Sprintf("%T", t)
 }
@@ -73,6 +74,18 @@ func cname(t btf.Type) string {
 func nameOrAnon(n string) string {
 	if n == "" {
 		return "(anonymous)"
+	}
+	return display(n)
+}
+
+// display renders an untrusted C name for messages: as it is when it is
+// plain, else quoted and escaped, so no name can forge terminal output or
+// the text around it.
+func display(n string) string {
+	for _, r := range n {
+		if !isASCIILetter(r) && !isDigit(r) && r != '_' && r != '.' && r != ' ' {
+			return strconv.QuoteToASCII(n)
+		}
 	}
 	return n
 }
@@ -167,7 +180,7 @@ func intType(v *btf.Int) (*Type, string, error) {
 	case 16:
 		return bytesOf(16), fmt.Sprintf("C %s (128-bit) kept as 16 bytes in the object's byte order", v.Name), nil
 	}
-	return nil, "", fmt.Errorf("integer %s has a size of %d bytes, which no Go type has", v.Name, v.Size)
+	return nil, "", fmt.Errorf("integer %s has a size of %d bytes, which no Go type has", display(v.Name), v.Size)
 }
 
 // sizeOf is the byte size of a Go type as the model lays it out.

@@ -32,7 +32,7 @@ func docDecl(f *jen.File, obj *btfmodel.Object, d *btfmodel.Decl) {
 	case d.CKind == "section":
 		what = fmt.Sprintf("section %s", commentName(d.CName))
 	case d.CName == "":
-		what = fmt.Sprintf("the %s", d.Origin)
+		what = "the " + commentText(d.Origin)
 	default:
 		what = fmt.Sprintf("%s %s", d.CKind, commentName(d.CName))
 	}

@@ -91,6 +91,7 @@ func TestExitStatus(t *testing.T) {
 		{"unknown flag", []string{"-nope"}, 2, "flag provided but not defined: -nope"},
 		{"stray argument", []string{"-obj", hello, "extra"}, 2, `unexpected arguments ["extra"]`},
 		{"bad rename", []string{"-obj", hello, "-rename", "map:x"}, 2, `"map:x" is not KIND:CNAME=GoName`},
+		{"rename to a non-identifier", []string{"-obj", hello, "-rename", "map:buf_map=Buf Map"}, 2, `"Buf Map" is not an exported Go identifier`},
 		{"no package name", []string{"-obj", hello, "-out", dir}, 2, "cannot tell the Go package name of " + dir},
 		{"missing object", []string{"-obj", filepath.Join(dir, "missing.o"), "-pkg", "p"}, 1, "missing.o: no such file"},
 		{"directory", []string{"-obj", dir, "-pkg", "p"}, 1, "reading the object: read " + dir},

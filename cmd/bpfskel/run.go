@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"flag"
 	"fmt"
+	"go/token"
 	"io"
 	"os"
 	"path/filepath"
@@ -32,6 +33,9 @@ func (r renameFlag) Set(s string) error {
 	case "map", "program", "variable", "struct", "union", "enum", "value", "member":
 	default:
 		return fmt.Errorf("%q: KIND must be one of map, program, variable, struct, union, enum, value, member", s)
+	}
+	if !token.IsIdentifier(to) || !token.IsExported(to) {
+		return fmt.Errorf("%q: %q is not an exported Go identifier", s, to)
 	}
 	if _, dup := r[key]; dup {
 		return fmt.Errorf("%s is renamed twice", key)
