@@ -8,6 +8,7 @@
 #   make test         go vet and go test (mounts what the kernel tests need)
 #   make demo         run examples/hello (needs no compiler)
 #   make check-stale  fail when committed objects or generated files are stale
+#   make fuzz         fuzz the object reader and the generator (FUZZTIME=60s)
 #
 # The committed .bpf.o files are built by `make objects` with the pinned
 # compiler below; a different clang (even a different 19.x) may emit different
@@ -32,7 +33,7 @@ BPF_OBJS := $(BPF_SRCS:.bpf.c=.bpf.o)
 BPF_CFLAGS ?= -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall \
 	-I/usr/include/x86_64-linux-gnu
 
-.PHONY: all objects setup demo generate test check-stale FORCE
+.PHONY: all objects setup demo generate test check-stale fuzz FORCE
 
 all: objects
 
@@ -82,3 +83,10 @@ check-stale:
 	  exit 1; \
 	fi; \
 	echo "check-stale: objects and generated files are up to date"
+
+# Any bytes as an object: an error or a skeleton that parses, never a panic.
+# Minimising each new input is capped: with the default (60s of a large
+# object) the fuzzer spends its whole time minimising.
+FUZZTIME ?= 60s
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzGenerate -fuzztime $(FUZZTIME) -fuzzminimizetime 1x ./gen

@@ -126,7 +126,8 @@ func modelMaps(obj *Object, spec *ebpf.CollectionSpec, n *namer, ty *typer) erro
 		if isDataSection(name) {
 			continue
 		}
-		if name == ".kconfig" || strings.HasPrefix(name, ".") {
+		if strings.HasPrefix(name, ".") {
+			// .kconfig and other special sections.
 			obj.Notes = append(obj.Notes, fmt.Sprintf("section %s is not mirrored yet", display(name)))
 			continue
 		}

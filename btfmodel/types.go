@@ -9,6 +9,9 @@ import (
 	"github.com/cilium/ebpf/btf"
 )
 
+// maxTypeSize is the largest size BTF can express: sizes are 32-bit.
+const maxTypeSize = 1<<32 - 1
+
 // maxDepth bounds how deeply types may nest; BTF without pointers cannot
 // form cycles, but a crafted object must fail cleanly, not exhaust the stack.
 const maxDepth = 64
@@ -130,6 +133,9 @@ func (ty *typer) goType(t btf.Type, hint, where string, depth int) (typ *Type, n
 		elem, note, err := ty.goType(v.Type, hint, where, depth+1)
 		if err != nil {
 			return nil, "", err
+		}
+		if es := sizeOf(elem); es > 0 && uint64(v.Nelems) > maxTypeSize/uint64(es) {
+			return nil, "", fmt.Errorf("array of %d elements of %d bytes is larger than any BTF type can be (4 GiB)", v.Nelems, es)
 		}
 		return &Type{Kind: Array, Len: int(v.Nelems), Elem: elem}, note, nil
 
@@ -407,9 +413,9 @@ func (ty *typer) layout(d *Decl, items []item, depth int) error {
 			fields.add(f.GoName, o)
 		}
 		if f.Size == 0 {
-			// A flexible array member: Go would pad a trailing zero-size
-			// field, so it is left out.
-			d.Notes = append(d.Notes, fmt.Sprintf("flexible array member %q is not mirrored", it.cname))
+			// A flexible array member or an empty struct: Go pads a
+			// trailing zero-size field, so it is left out.
+			d.Notes = append(d.Notes, fmt.Sprintf("zero-size member %q (a flexible array or an empty struct) is not mirrored", it.cname))
 			continue
 		}
 		if off+f.Size > d.Size {

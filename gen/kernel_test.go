@@ -9,6 +9,7 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/bpfskel/bpfskel/runtime/bpfskel"
 	"github.com/bpfskel/bpfskel/runtime/bpfskeltest"
 	"github.com/bpfskel/bpfskel/testdata/golden/fallbacks"
 	"github.com/bpfskel/bpfskel/testdata/golden/shapes"
@@ -128,7 +129,7 @@ func TestShapesToKernel(t *testing.T) {
 	key := shapes.ShapeKey{Kind: 0x4b, Id: 0xc0ffee}
 	check := func(s shapes.Shape) uint32 {
 		t.Helper()
-		if err := skel.Maps.ShapesIn.Update(key, s, ebpf.UpdateAny); err != nil {
+		if err := skel.Maps.ShapesIn.Update(key, s, bpfskel.UpdateAny); err != nil {
 			t.Fatal(err)
 		}
 		ret, err := skel.Programs.Check.TestRun(nil)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/cilium/ebpf"
 	"github.com/dave/jennifer/jen"
 
 	"github.com/bpfskel/bpfskel/btfmodel"
@@ -154,14 +153,12 @@ func mapBind(m *btfmodel.Map) jen.Code {
 func programsStruct(f *jen.File, obj *btfmodel.Object) {
 	var fields []jen.Code
 	for _, p := range obj.Programs {
-		doc := fmt.Sprintf("%s is program %s in section %s (%s).", p.GoName, commentName(p.CName), commentName(p.SectionName), progType(p.Type))
+		doc := fmt.Sprintf("%s is program %s in section %s (%s).", p.GoName, commentName(p.CName), commentName(p.SectionName), p.Type)
 		fields = append(fields, jen.Comment(doc).Line().Id(p.GoName).Op("*").Qual(runtimePath, "Program"))
 	}
 	f.Comment(fmt.Sprintf("%s holds a handle for each program of %s.", obj.Names.Programs, commentName(obj.File)))
 	f.Type().Id(obj.Names.Programs).Struct(fields...)
 }
-
-func progType(t ebpf.ProgramType) string { return t.String() }
 
 // loadMethod emits Spec.Load, which loads the collection and binds every
 // handle by name; the runtime checks each against the object.
