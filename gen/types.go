@@ -70,12 +70,24 @@ func commentText(s string) string {
 
 func structType(f *jen.File, d *btfmodel.Decl) {
 	fields := []jen.Code{jen.Id("_").Qual(structsPath, "HostLayout")}
+	kind := "member"
+	if d.CKind == "section" {
+		kind = "variable"
+	}
 	for _, fl := range d.Fields {
-		var c *jen.Statement
+		c := jen.Null()
+		switch {
+		case fl.Embedded:
+			c = jen.Comment(fmt.Sprintf("%s is the anonymous union at offset %d (%s); its accessors are promoted.",
+				fl.GoName, fl.Offset, plural(fl.Size, "byte", "bytes"))).Line()
+		case !fl.Padding():
+			c = jen.Comment(fmt.Sprintf("%s is %s %s (%s at offset %d).",
+				fl.GoName, kind, commentName(fl.CName), plural(fl.Size, "byte", "bytes"), fl.Offset)).Line()
+		}
 		if fl.Embedded {
-			c = typeCode(fl.Type).(*jen.Statement)
+			c.Add(typeCode(fl.Type))
 		} else {
-			c = jen.Id(fl.GoName).Add(typeCode(fl.Type))
+			c.Id(fl.GoName).Add(typeCode(fl.Type))
 		}
 		if fl.Note != "" {
 			c.Comment(commentText(fl.Note))

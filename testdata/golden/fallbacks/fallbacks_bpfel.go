@@ -23,7 +23,8 @@ const (
 
 // DataCustom mirrors section .data.custom of fallbacks.bpf.o (4 bytes).
 type DataCustom struct {
-	_         structs.HostLayout
+	_ structs.HostLayout
+	// CustomVar is variable custom_var (4 bytes at offset 0).
 	CustomVar uint32
 }
 
@@ -38,11 +39,14 @@ func _() {
 // Not mirrored field by field:
 //   - bitfields urgent:1, level:3, code:8 are padding
 type Flagged struct {
-	_    structs.HostLayout
+	_ structs.HostLayout
+	// Kind is member kind (4 bytes at offset 0).
 	Kind uint32
 	_    [2]byte // bitfields urgent:1, level:3, code:8 (not mirrored yet: read them through Desc)
+	// Tail is member tail (2 bytes at offset 6).
 	Tail uint16
 	_    [8]byte
+	// Wide is member wide (16 bytes at offset 16).
 	Wide [16]byte // C unsigned __int128 (128-bit) kept as 16 bytes in the object's byte order
 }
 

@@ -24,8 +24,10 @@ const (
 
 // Aligned16 mirrors struct aligned16 of shapes.bpf.o (16 bytes).
 type Aligned16 struct {
-	_    structs.HostLayout
+	_ structs.HostLayout
+	// A16X is member a16_x (4 bytes at offset 0).
 	A16X uint32
+	// A16Y is member a16_y (1 byte at offset 4).
 	A16Y uint8
 	_    [11]byte
 }
@@ -69,7 +71,8 @@ func _() {
 
 // Bss mirrors section .bss of shapes.bpf.o (16 bytes).
 type Bss struct {
-	_          structs.HostLayout
+	_ structs.HostLayout
+	// BssCounter is variable bss_counter (8 bytes at offset 0).
 	BssCounter uint64
 	_          [8]byte // static fill_calls
 }
@@ -112,7 +115,8 @@ func _() {
 
 // Data mirrors section .data of shapes.bpf.o (4 bytes).
 type Data struct {
-	_        structs.HostLayout
+	_ structs.HostLayout
+	// DataFlag is variable data_flag (4 bytes at offset 0).
 	DataFlag uint32
 }
 
@@ -125,12 +129,17 @@ func _() {
 // Holes mirrors struct holes of shapes.bpf.o (32 bytes).
 type Holes struct {
 	_ structs.HostLayout
+	// A is member a (1 byte at offset 0).
 	A uint8
 	_ [7]byte
+	// B is member b (8 bytes at offset 8).
 	B uint64
+	// C is member c (2 bytes at offset 16).
 	C uint16
 	_ [2]byte
+	// D is member d (4 bytes at offset 20).
 	D uint32
+	// E is member e (1 byte at offset 24).
 	E uint8
 	_ [7]byte
 }
@@ -147,13 +156,20 @@ func _() {
 
 // Nested mirrors struct nested of shapes.bpf.o (36 bytes).
 type Nested struct {
-	_      structs.HostLayout
+	_ structs.HostLayout
+	// Origin is member origin (8 bytes at offset 0).
 	Origin Point
+	// Corner is member corner (8 bytes at offset 8).
 	Corner Point
-	Size   NestedSize
-	Range  RangeT
-	AnonA  uint32
-	AnonB  uint32
+	// Size is member size (4 bytes at offset 16).
+	Size NestedSize
+	// Range is member range (4 bytes at offset 20).
+	Range RangeT
+	// AnonA is member anon_a (4 bytes at offset 24).
+	AnonA uint32
+	// AnonB is member anon_b (4 bytes at offset 28).
+	AnonB uint32
+	// NestedUnion is the anonymous union at offset 32 (4 bytes); its accessors are promoted.
 	NestedUnion
 }
 
@@ -172,7 +188,9 @@ func _() {
 // NestedSize mirrors the anonymous struct in member "size" of struct nested of shapes.bpf.o (4 bytes).
 type NestedSize struct {
 	_ structs.HostLayout
+	// W is member w (2 bytes at offset 0).
 	W uint16
+	// H is member h (2 bytes at offset 2).
 	H uint16
 }
 
@@ -218,10 +236,14 @@ func _() {
 
 // PackedS mirrors struct packed_s of shapes.bpf.o (15 bytes).
 type PackedS struct {
-	_   structs.HostLayout
+	_ structs.HostLayout
+	// P_a is member p_a (1 byte at offset 0).
 	P_a uint8
+	// P_b is member p_b (4 bytes at offset 1).
 	P_b [4]byte // misaligned at offset 1 (packed), kept as bytes
+	// P_c is member p_c (2 bytes at offset 5).
 	P_c [2]byte // misaligned at offset 5 (packed), kept as bytes
+	// P_d is member p_d (8 bytes at offset 7).
 	P_d [8]byte // misaligned at offset 7 (packed), kept as bytes
 }
 
@@ -237,7 +259,9 @@ func _() {
 // Point mirrors struct point of shapes.bpf.o (8 bytes).
 type Point struct {
 	_ structs.HostLayout
+	// X is member x (4 bytes at offset 0).
 	X int32
+	// Y is member y (4 bytes at offset 4).
 	Y int32
 }
 
@@ -250,8 +274,10 @@ func _() {
 
 // RangeT mirrors the anonymous struct behind typedef range_t of shapes.bpf.o (4 bytes).
 type RangeT struct {
-	_  structs.HostLayout
+	_ structs.HostLayout
+	// Lo is member lo (2 bytes at offset 0).
 	Lo uint16
+	// Hi is member hi (2 bytes at offset 2).
 	Hi uint16
 }
 
@@ -264,7 +290,8 @@ func _() {
 
 // Rodata mirrors section .rodata of shapes.bpf.o (4 bytes).
 type Rodata struct {
-	_        structs.HostLayout
+	_ structs.HostLayout
+	// CfgMagic is variable cfg_magic (4 bytes at offset 0).
 	CfgMagic uint32
 }
 
@@ -276,39 +303,66 @@ func _() {
 
 // Shape mirrors struct shape of shapes.bpf.o (272 bytes).
 type Shape struct {
-	_          structs.HostLayout
-	S8         int8
-	_          [1]byte
-	S16        int16
-	S32        int32
-	S64        int64
-	U8         uint8
-	Packed     PackedS
-	U16        uint16
-	_          [2]byte
-	U32        uint32
-	U64        uint64
-	Slong      int64
-	Ulong      uint64
+	_ structs.HostLayout
+	// S8 is member s8 (1 byte at offset 0).
+	S8 int8
+	_  [1]byte
+	// S16 is member s16 (2 bytes at offset 2).
+	S16 int16
+	// S32 is member s32 (4 bytes at offset 4).
+	S32 int32
+	// S64 is member s64 (8 bytes at offset 8).
+	S64 int64
+	// U8 is member u8 (1 byte at offset 16).
+	U8 uint8
+	// Packed is member packed (15 bytes at offset 17).
+	Packed PackedS
+	// U16 is member u16 (2 bytes at offset 32).
+	U16 uint16
+	_   [2]byte
+	// U32 is member u32 (4 bytes at offset 36).
+	U32 uint32
+	// U64 is member u64 (8 bytes at offset 40).
+	U64 uint64
+	// Slong is member slong (8 bytes at offset 48).
+	Slong int64
+	// Ulong is member ulong (8 bytes at offset 56).
+	Ulong uint64
+	// TypedefU64 is member typedef_u64 (8 bytes at offset 64).
 	TypedefU64 uint64
-	Flag       bool
-	_          [3]byte
-	F32        float32
-	F64        float64
-	Color      Color
-	Sign       Sign
-	Tiny       Tiny
-	_          [7]byte
-	Big        Big64
-	Holes      Holes
-	Nested     Nested
-	U32s       [4]uint32
-	Grid       [2][3]uint16
-	Pts        [2]Point
-	Name       [16]byte
-	Val        ValueU
-	_          [8]byte
-	Al         Aligned16
+	// Flag is member flag (1 byte at offset 72).
+	Flag bool
+	_    [3]byte
+	// F32 is member f32 (4 bytes at offset 76).
+	F32 float32
+	// F64 is member f64 (8 bytes at offset 80).
+	F64 float64
+	// Color is member color (4 bytes at offset 88).
+	Color Color
+	// Sign is member sign (4 bytes at offset 92).
+	Sign Sign
+	// Tiny is member tiny (1 byte at offset 96).
+	Tiny Tiny
+	_    [7]byte
+	// Big is member big (8 bytes at offset 104).
+	Big Big64
+	// Holes is member holes (32 bytes at offset 112).
+	Holes Holes
+	// Nested is member nested (36 bytes at offset 144).
+	Nested Nested
+	// U32s is member u32s (16 bytes at offset 180).
+	U32s [4]uint32
+	// Grid is member grid (12 bytes at offset 196).
+	Grid [2][3]uint16
+	// Pts is member pts (16 bytes at offset 208).
+	Pts [2]Point
+	// Name is member name (16 bytes at offset 224).
+	Name [16]byte
+	// Val is member val (8 bytes at offset 240).
+	Val ValueU
+	_   [8]byte
+	// Al is member al (16 bytes at offset 256).
+	Al Aligned16
 }
 
 func _() {
@@ -345,10 +399,12 @@ func _() {
 
 // ShapeKey mirrors struct shape_key of shapes.bpf.o (8 bytes).
 type ShapeKey struct {
-	_    structs.HostLayout
+	_ structs.HostLayout
+	// Kind is member kind (1 byte at offset 0).
 	Kind uint8
 	_    [3]byte
-	Id   uint32
+	// Id is member id (4 bytes at offset 4).
+	Id uint32
 }
 
 func _() {
