@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -110,18 +112,9 @@ func isDataSection(name string) bool {
 	return strings.HasPrefix(name, ".bss") || strings.HasPrefix(name, ".data") || strings.HasPrefix(name, ".rodata")
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 func modelMaps(obj *Object, spec *ebpf.CollectionSpec, n *namer, ty *typer) error {
 	fields := n.scope("the Maps struct")
-	for _, name := range sortedKeys(spec.Maps) {
+	for _, name := range slices.Sorted(maps.Keys(spec.Maps)) {
 		ms := spec.Maps[name]
 		if isDataSection(name) {
 			continue
@@ -187,7 +180,7 @@ func (ty *typer) kvType(t btf.Type, size uint32, hint, where string) (*Type, err
 
 func modelPrograms(obj *Object, spec *ebpf.CollectionSpec, n *namer) {
 	fields := n.scope("the Programs struct")
-	for _, name := range sortedKeys(spec.Programs) {
+	for _, name := range slices.Sorted(maps.Keys(spec.Programs)) {
 		ps := spec.Programs[name]
 		o := origin{kind: "program", cname: name}
 		p := &Program{
@@ -200,7 +193,7 @@ func modelPrograms(obj *Object, spec *ebpf.CollectionSpec, n *namer) {
 }
 
 func modelSections(obj *Object, spec *ebpf.CollectionSpec, stem string, n *namer, ty *typer) error {
-	for _, name := range sortedKeys(spec.Maps) {
+	for _, name := range slices.Sorted(maps.Keys(spec.Maps)) {
 		ms := spec.Maps[name]
 		if !isDataSection(name) {
 			continue

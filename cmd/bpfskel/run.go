@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"go/token"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"golang.org/x/tools/go/packages"
@@ -154,7 +155,7 @@ func placeObject(obj, out, stem string, bo binary.ByteOrder, data []byte, files 
 // checkFiles fails when any file on disk differs from what would be written.
 func checkFiles(dir string, files map[string][]byte) error {
 	var stale []string
-	for _, name := range sortedNames(files) {
+	for _, name := range slices.Sorted(maps.Keys(files)) {
 		have, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil || !bytes.Equal(have, files[name]) {
 			stale = append(stale, filepath.Join(dir, name))
@@ -173,7 +174,7 @@ func writeFiles(dir string, files map[string][]byte, stdout io.Writer) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	for _, name := range sortedNames(files) {
+	for _, name := range slices.Sorted(maps.Keys(files)) {
 		path := filepath.Join(dir, name)
 		if have, err := os.ReadFile(path); err == nil && bytes.Equal(have, files[name]) {
 			continue // unchanged: keep its mtime, so builds stay cached
@@ -207,13 +208,4 @@ func writeAtomic(path string, data []byte) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
-}
-
-func sortedNames(files map[string][]byte) []string {
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
 }

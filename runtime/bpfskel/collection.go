@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"sync"
 
@@ -150,12 +151,12 @@ func (c *Collection) Close() error {
 		}
 	}
 	if c.coll != nil {
-		for _, name := range sortedKeys(c.coll.Programs) {
+		for _, name := range slices.Sorted(maps.Keys(c.coll.Programs)) {
 			if err := c.coll.Programs[name].Close(); err != nil {
 				errs = append(errs, fmt.Errorf("program %q: close: %w", name, err))
 			}
 		}
-		for _, name := range sortedKeys(c.coll.Maps) {
+		for _, name := range slices.Sorted(maps.Keys(c.coll.Maps)) {
 			if err := c.coll.Maps[name].Close(); err != nil {
 				errs = append(errs, fmt.Errorf("map %q: close: %w", name, err))
 			}
@@ -183,13 +184,4 @@ func (c *Collection) unregister(v io.Closer) {
 	c.mu.Lock()
 	delete(c.views, v)
 	c.mu.Unlock()
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
