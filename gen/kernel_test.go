@@ -249,3 +249,38 @@ func TestFallbacksInKernel(t *testing.T) {
 		t.Errorf("pcpu[0] summed over CPUs = %d, want 5 (one run adding custom_var)", sum)
 	}
 }
+
+// TestShapesCloseReleasesEverything: one Close releases the views, maps and
+// programs of a skeleton; using them afterwards fails with an error, never
+// a fault or a panic.
+func TestShapesCloseReleasesEverything(t *testing.T) {
+	bpfskeltest.RequireKernel(t)
+	skel, err := shapes.Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	maps := []*ebpf.Map{skel.Maps.ShapesIn.Map(), skel.Maps.ShapesOut.Map()}
+	if err := skel.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := skel.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if _, err := skel.Bss.Get(0); !errors.Is(err, bpfskel.ErrClosed) {
+		t.Errorf(".bss view after Close: %v, want ErrClosed", err)
+	}
+	if err := skel.Data.Set(0, shapes.Data{}); !errors.Is(err, bpfskel.ErrClosed) {
+		t.Errorf(".data view Set after Close: %v, want ErrClosed", err)
+	}
+	for _, m := range maps {
+		if m.FD() >= 0 {
+			t.Errorf("map %s still has FD %d after Close", m, m.FD())
+		}
+	}
+	if _, err := skel.Maps.ShapesOut.Lookup(0); err == nil {
+		t.Error("Lookup after Close succeeded")
+	}
+	if _, err := skel.Programs.Fill.TestRun(nil); err == nil {
+		t.Error("TestRun after Close succeeded")
+	}
+}
