@@ -30,8 +30,12 @@ export PATH := $(PATH):/usr/local/go/bin
 BPF_SRCS := $(sort $(wildcard examples/*/*.bpf.c testdata/golden/*/*.bpf.c runtime/*/testdata/*.bpf.c))
 BPF_OBJS := $(BPF_SRCS:.bpf.c=.bpf.o)
 
-BPF_CFLAGS ?= -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall \
+BPF_TARGET ?= bpf
+BPF_CFLAGS ?= -g -O2 -D__TARGET_ARCH_x86 -Wall \
 	-I/usr/include/x86_64-linux-gnu
+
+# The big-endian golden case: the same C, for a big-endian BPF target.
+testdata/golden/bigendian/bigendian.bpf.o: BPF_TARGET = bpfeb
 
 .PHONY: all objects setup demo generate test check-stale fuzz FORCE
 
@@ -45,7 +49,7 @@ objects: $(BPF_OBJS)
 %.bpf.o: %.bpf.c FORCE
 	@echo "  BPF     $@"
 	@cd $(dir $<) && \
-	  $(CLANG) $(BPF_CFLAGS) \
+	  $(CLANG) -target $(BPF_TARGET) $(BPF_CFLAGS) \
 	    -fdebug-prefix-map=$$PWD=. -fdebug-compilation-dir=. \
 	    -c $(notdir $<) -o $(notdir $@).tmp && \
 	  $(STRIP) --strip-debug $(notdir $@).tmp -o $(notdir $@).tmp2 && \

@@ -125,21 +125,35 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
-// TestGoldenCompiles builds and vets the expected skeletons for a 64-bit and
-// a 32-bit GOARCH: the layout guards make any layout drift a build error.
+// TestGoldenCompiles builds and vets the expected skeletons: little-endian
+// ones for a 64-bit and a 32-bit GOARCH, big-endian ones for s390x. The
+// layout guards make any layout drift a build error.
 func TestGoldenCompiles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("cross-compiles the golden packages; skipped with -short")
 	}
-	for _, goarch := range []string{"amd64", "386"} {
+	pkgs := map[string][]string{} // byte order suffix -> packages
+	for _, c := range goldenCases(t) {
+		for _, suffix := range []string{"bpfel", "bpfeb"} {
+			if m, _ := filepath.Glob(filepath.Join(c.dir, "*_"+suffix+".go")); len(m) > 0 {
+				pkgs[suffix] = append(pkgs[suffix], "./testdata/golden/"+c.name)
+			}
+		}
+	}
+	if len(pkgs["bpfel"]) == 0 || len(pkgs["bpfeb"]) == 0 {
+		t.Fatalf("want golden skeletons of both byte orders, have %v", pkgs)
+	}
+	for _, target := range []struct{ goarch, suffix string }{
+		{"amd64", "bpfel"}, {"386", "bpfel"}, {"s390x", "bpfeb"},
+	} {
 		for _, verb := range []string{"build", "vet"} {
-			cmd := exec.Command("go", verb, "./testdata/golden/...")
+			cmd := exec.Command("go", append([]string{verb}, pkgs[target.suffix]...)...)
 			cmd.Dir = ".."
-			cmd.Env = append(os.Environ(), "GOARCH="+goarch, "GOOS=linux")
+			cmd.Env = append(os.Environ(), "GOARCH="+target.goarch, "GOOS=linux")
 			var out bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &out
 			if err := cmd.Run(); err != nil {
-				t.Errorf("GOARCH=%s go %s ./testdata/golden/...: %v\n%s", goarch, verb, err, out.String())
+				t.Errorf("GOARCH=%s go %s %v: %v\n%s", target.goarch, verb, pkgs[target.suffix], err, out.String())
 			}
 		}
 	}
