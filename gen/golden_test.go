@@ -18,8 +18,9 @@ import (
 var update = flag.Bool("update", false, "rewrite the expected output of the golden cases")
 
 // goldenDir holds one directory per case: NAME.bpf.c, the object NAME.bpf.o
-// built from it, and either the expected skeleton NAME_bpfel.go (a real
-// package, compiled and vetted) or error.golden, the expected error.
+// built from it, optionally renames.txt (one -rename KIND:CNAME=GoName a
+// line), and either the expected skeleton NAME_bpfel.go (a real package,
+// compiled and vetted) or error.golden, the expected error.
 const goldenDir = "../testdata/golden"
 
 type goldenCase struct {
@@ -51,8 +52,18 @@ func generate(t *testing.T, c goldenCase) (map[string][]byte, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	renames := map[string]string{}
+	if text, err := os.ReadFile(filepath.Join(c.dir, "renames.txt")); err == nil {
+		for _, line := range strings.Fields(string(text)) {
+			from, to, ok := strings.Cut(line, "=")
+			if !ok {
+				t.Fatalf("%s/renames.txt: %q is not KIND:CNAME=GoName", c.dir, line)
+			}
+			renames[from] = to
+		}
+	}
 	base := filepath.Base(c.obj)
-	model, err := btfmodel.Load(base, data, btfmodel.Options{})
+	model, err := btfmodel.Load(base, data, btfmodel.Options{Renames: renames})
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/bpfskel/bpfskel/runtime/bpfskel"
 	"github.com/bpfskel/bpfskel/runtime/bpfskeltest"
 	"github.com/bpfskel/bpfskel/testdata/golden/fallbacks"
+	"github.com/bpfskel/bpfskel/testdata/golden/names"
 	"github.com/bpfskel/bpfskel/testdata/golden/shapes"
 )
 
@@ -282,5 +283,33 @@ func TestShapesCloseReleasesEverything(t *testing.T) {
 	}
 	if _, err := skel.Programs.Fill.TestRun(nil); err == nil {
 		t.Error("TestRun after Close succeeded")
+	}
+}
+
+// TestNamesInKernel: the skeleton of the naming case, with its renamed
+// types and a map called close, loads and carries data both ways.
+func TestNamesInKernel(t *testing.T) {
+	bpfskeltest.RequireKernel(t)
+	skel, err := names.Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer skel.Close()
+	task := names.TaskStruct{X_y: 1, XY: 2, MyField: 30, MyFieldCamel: 400, State: names.StateOFF}
+	if err := skel.Maps.Close.Update(0, task, bpfskel.UpdateAny); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := skel.Programs.CloseProg.TestRun(nil); err != nil {
+		t.Fatal(err)
+	}
+	got, err := skel.Maps.Events.Lookup(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (names.Bones{Bones: 1 + 2 + 30 + 400 + 1}); got != want {
+		t.Errorf("events[0] = %+v, want %+v (the fields plus .data.counters hits = 1)", got, want)
+	}
+	if s := task.State.String(); s != "STATE_OFF" {
+		t.Errorf("State.String() = %q, want the first C name of the value, STATE_OFF", s)
 	}
 }
