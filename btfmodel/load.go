@@ -121,7 +121,7 @@ func modelMaps(obj *Object, spec *ebpf.CollectionSpec, n *namer, ty *typer) erro
 		}
 		if strings.HasPrefix(name, ".") {
 			// .kconfig and other special sections.
-			obj.Notes = append(obj.Notes, fmt.Sprintf("section %s is not mirrored yet", display(name)))
+			obj.Notes = append(obj.Notes, fmt.Sprintf("section %s is not mirrored yet", Display(name)))
 			continue
 		}
 		m := &Map{
@@ -139,15 +139,15 @@ func modelMaps(obj *Object, spec *ebpf.CollectionSpec, n *namer, ty *typer) erro
 			m.Kind = MapTyped
 		default:
 			m.Kind = MapUntyped
-			obj.Notes = append(obj.Notes, fmt.Sprintf("map %s: %s maps have no typed handle yet; the skeleton holds a *ebpf.Map", display(name), ms.Type))
+			obj.Notes = append(obj.Notes, fmt.Sprintf("map %s: %s maps have no typed handle yet; the skeleton holds a *ebpf.Map", Display(name), ms.Type))
 		}
 		if m.Kind != MapUntyped {
 			hint := Identifier(name)
 			var err error
-			if m.Key, err = ty.kvType(ms.Key, ms.KeySize, hint+"Key", fmt.Sprintf("as the key of map %s", display(name))); err != nil {
+			if m.Key, err = ty.kvType(ms.Key, ms.KeySize, hint+"Key", fmt.Sprintf("as the key of map %s", Display(name))); err != nil {
 				return fmt.Errorf("map %q: key: %w", name, err)
 			}
-			if m.Value, err = ty.kvType(ms.Value, ms.ValueSize, hint+"Value", fmt.Sprintf("as the value of map %s", display(name))); err != nil {
+			if m.Value, err = ty.kvType(ms.Value, ms.ValueSize, hint+"Value", fmt.Sprintf("as the value of map %s", Display(name))); err != nil {
 				return fmt.Errorf("map %q: value: %w", name, err)
 			}
 		}
@@ -200,7 +200,7 @@ func modelSections(obj *Object, spec *ebpf.CollectionSpec, stem string, n *namer
 		}
 		ds, ok := ms.Value.(*btf.Datasec)
 		if !ok {
-			obj.Notes = append(obj.Notes, fmt.Sprintf("section %s has no BTF and is not mirrored", display(name)))
+			obj.Notes = append(obj.Notes, fmt.Sprintf("section %s has no BTF and is not mirrored", Display(name)))
 			continue
 		}
 		vars := append([]btf.VarSecinfo(nil), ds.Vars...)
@@ -210,10 +210,10 @@ func modelSections(obj *Object, spec *ebpf.CollectionSpec, stem string, n *namer
 		for _, vs := range vars {
 			v, ok := vs.Type.(*btf.Var)
 			if !ok {
-				return fmt.Errorf("section %s: entry at offset %d is %s, not a variable", display(name), vs.Offset, cname(vs.Type))
+				return fmt.Errorf("section %s: entry at offset %d is %s, not a variable", Display(name), vs.Offset, cname(vs.Type))
 			}
 			if v.Linkage != btf.GlobalVar {
-				items = append(items, item{cname: v.Name, bitOff: vs.Offset * 8, padNote: "static " + display(v.Name), size: int(vs.Size)})
+				items = append(items, item{cname: v.Name, bitOff: vs.Offset * 8, padNote: "static " + Display(v.Name), size: int(vs.Size)})
 				continue
 			}
 			globals++
@@ -230,7 +230,7 @@ func modelSections(obj *Object, spec *ebpf.CollectionSpec, stem string, n *namer
 		ty.order = append(ty.order, d)
 		sn := &Section{CName: name, GoName: goName, Decl: d, ReadOnly: strings.HasPrefix(name, ".rodata"), Desc: ms}
 		if err := ty.layout(d, items, 0); err != nil {
-			return fmt.Errorf("section %s: %w", display(name), err)
+			return fmt.Errorf("section %s: %w", Display(name), err)
 		}
 		obj.Sections = append(obj.Sections, sn)
 	}

@@ -154,9 +154,7 @@ type Decl struct {
 
 	Fields []*Field // Struct: in offset order, padding included, covering Size exactly
 
-	Members     []*Member // Union: one accessor pair each
-	AlignAs     string    // Union: basic type of the zero-length alignment field, "" for none
-	StorageName string    // Union: the unexported byte array holding the value
+	Members []*Member // Union: one accessor pair each
 
 	Underlying string       // Enum: basic type
 	Values     []*EnumValue // Enum: in BTF order

@@ -109,13 +109,19 @@ func newNamer(renames map[string]string) *namer {
 
 // name returns the Go name for o, derived from base (usually o.cname).
 func (n *namer) name(o origin, base string) string {
+	name, _ := n.rename(o, base)
+	return name
+}
+
+// rename is name, and reports whether the name came from a -rename.
+func (n *namer) rename(o origin, base string) (string, bool) {
 	if key := o.renameKey(); key != "" {
 		if to, ok := n.renames[key]; ok {
 			n.used[key] = true
-			return to
+			return to, true
 		}
 	}
-	return Identifier(base)
+	return Identifier(base), false
 }
 
 // scope is one namespace of Go identifiers: the package, the fields and

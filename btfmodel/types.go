@@ -64,12 +64,12 @@ func cname(t btf.Type) string {
 	case *btf.Enum:
 		return "enum " + nameOrAnon(v.Name)
 	case *btf.Fwd:
-		return v.Kind.String() + " " + display(v.Name)
+		return v.Kind.String() + " " + Display(v.Name)
 	case nil:
 		return "<nil>"
 	}
 	if n := t.TypeName(); n != "" {
-		return display(n)
+		return Display(n)
 	}
 	return fmt.Sprintf("%T", t)
 }
@@ -78,15 +78,16 @@ func nameOrAnon(n string) string {
 	if n == "" {
 		return "(anonymous)"
 	}
-	return display(n)
+	return Display(n)
 }
 
-// display renders an untrusted C name for messages: as it is when it is
-// plain, else quoted and escaped, so no name can forge terminal output or
-// the text around it.
-func display(n string) string {
+// Display renders an untrusted C name for a message or a comment: as it is
+// when it is plain (ASCII letters, digits, '_', '.', '-'), else quoted and
+// escaped, so that no name can end a comment line, forge terminal output or
+// blur into the text around it.
+func Display(n string) string {
 	for _, r := range n {
-		if !isASCIILetter(r) && !isDigit(r) && r != '_' && r != '.' && r != ' ' {
+		if !isASCIILetter(r) && !isDigit(r) && r != '_' && r != '.' && r != '-' {
 			return strconv.QuoteToASCII(n)
 		}
 	}
@@ -186,7 +187,7 @@ func intType(v *btf.Int) (*Type, string, error) {
 	case 16:
 		return bytesOf(16), fmt.Sprintf("C %s (128-bit) kept as 16 bytes in the object's byte order", v.Name), nil
 	}
-	return nil, "", fmt.Errorf("integer %s has a size of %d bytes, which no Go type has", display(v.Name), v.Size)
+	return nil, "", fmt.Errorf("integer %s has a size of %d bytes, which no Go type has", Display(v.Name), v.Size)
 }
 
 // sizeOf is the byte size of a Go type as the model lays it out.
@@ -462,7 +463,6 @@ func (ty *typer) layoutUnion(d *Decl, members []btf.Member, depth int) error {
 		return err
 	}
 	methods := ty.n.scope(fmt.Sprintf("the methods of union %s", nameOrAnon(d.CName)))
-	d.StorageName = "raw"
 	d.Align = 1
 	anon := 0
 	for _, it := range items {
@@ -512,9 +512,6 @@ func (ty *typer) layoutUnion(d *Decl, members []btf.Member, depth int) error {
 		d.Notes = append(d.Notes, "packed union: no accessors")
 		d.Members, d.Align = nil, 1
 	}
-	if d.Align > 1 {
-		d.AlignAs = fmt.Sprintf("uint%d", d.Align*8)
-	}
 	return nil
 }
 
@@ -536,11 +533,13 @@ func (ty *typer) layoutEnum(d *Decl, e *btf.Enum) error {
 		if e.Name != "" && strings.HasPrefix(strings.ToUpper(base), strip) && len(base) > len(strip) {
 			base = base[len(strip):]
 		}
-		go_ := ty.n.name(origin{kind: "enum value", cname: v.Name}, base)
-		if r := ty.n.renames["value:"+v.Name]; r == "" {
-			go_ = d.GoName + go_
+		// Constants are package-level: the enum's name prefixes derived
+		// names; a -rename value:NAME gives the whole name.
+		goName, renamed := ty.n.rename(origin{kind: "enum value", cname: v.Name}, base)
+		if !renamed {
+			goName = d.GoName + goName
 		}
-		d.Values = append(d.Values, &EnumValue{CName: v.Name, GoName: go_, Value: v.Value, Signed: e.Signed})
+		d.Values = append(d.Values, &EnumValue{CName: v.Name, GoName: goName, Value: v.Value, Signed: e.Signed})
 	}
 	return nil
 }

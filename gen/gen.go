@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"go/token"
 	"regexp"
-	"strconv"
 
 	"github.com/dave/jennifer/jen"
 
@@ -74,7 +73,7 @@ func Generate(obj *btfmodel.Object, opts Options) (map[string][]byte, error) {
 	f.ImportName(ebpfPath, "ebpf")
 	// One raw header comment: the DO NOT EDIT line, then the build
 	// constraint in a paragraph of its own, as the go tool wants it.
-	header := "// " + templates.Header(commentName(obj.File)) + "\n"
+	header := "// " + templates.Header(btfmodel.Display(obj.File)) + "\n"
 	for _, line := range templates.Regenerate() {
 		header += "// " + line + "\n"
 	}
@@ -104,18 +103,6 @@ func versionGuard(f *jen.File) {
 	)
 }
 
-var plainName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
-
-// commentName renders an untrusted name for a comment: as it is when it is
-// plain, else as an escaped Go string, so that no name can end a comment
-// line and inject code.
-func commentName(s string) string {
-	if plainName.MatchString(s) {
-		return s
-	}
-	return strconv.QuoteToASCII(s)
-}
-
 // typeCode is the Go syntax of a model type.
 func typeCode(t *btfmodel.Type) jen.Code {
 	switch t.Kind {
@@ -127,13 +114,7 @@ func typeCode(t *btfmodel.Type) jen.Code {
 	return jen.Id(t.Basic)
 }
 
-// typeText is how a model type reads in a comment.
+// typeText is how a model type reads in a comment: its Go syntax.
 func typeText(t *btfmodel.Type) string {
-	switch t.Kind {
-	case btfmodel.Array:
-		return fmt.Sprintf("[%d]%s", t.Len, typeText(t.Elem))
-	case btfmodel.Named:
-		return t.Decl.GoName
-	}
-	return t.Basic
+	return fmt.Sprintf("%#v", typeCode(t))
 }

@@ -13,7 +13,7 @@ import (
 // Open, Load, Close and the embedded object.
 func skeleton(f *jen.File, obj *btfmodel.Object, opts Options) {
 	n := obj.Names
-	file := commentName(obj.File)
+	file := btfmodel.Display(obj.File)
 
 	mapsStruct(f, obj)
 	programsStruct(f, obj)
@@ -25,9 +25,9 @@ func skeleton(f *jen.File, obj *btfmodel.Object, opts Options) {
 		jen.Comment("Programs holds a handle for each program.").Line().Id("Programs").Id(n.Programs),
 	}
 	for _, s := range obj.Sections {
-		doc := fmt.Sprintf("%s is a live view of section %s, shared with the programs.", s.GoName, commentName(s.CName))
+		doc := fmt.Sprintf("%s is a live view of section %s, shared with the programs.", s.GoName, btfmodel.Display(s.CName))
 		if s.ReadOnly {
-			doc = fmt.Sprintf("%s is a read-only view of section %s: the kernel froze it at load.", s.GoName, commentName(s.CName))
+			doc = fmt.Sprintf("%s is a read-only view of section %s: the kernel froze it at load.", s.GoName, btfmodel.Display(s.CName))
 		}
 		fields = append(fields, jen.Comment(doc).Line().
 			Id(s.GoName).Op("*").Qual(runtimePath, "View").Types(jen.Id(s.Decl.GoName)))
@@ -84,7 +84,7 @@ func mapsStruct(f *jen.File, obj *btfmodel.Object) {
 	for _, m := range obj.Maps {
 		fields = append(fields, jen.Comment(mapDoc(m)).Line().Id(m.GoName).Add(mapHandleType(m)))
 	}
-	f.Comment(fmt.Sprintf("%s holds a typed handle for each map of %s.", obj.Names.Maps, commentName(obj.File)))
+	f.Comment(fmt.Sprintf("%s holds a typed handle for each map of %s.", obj.Names.Maps, btfmodel.Display(obj.File)))
 	f.Type().Id(obj.Names.Maps).Struct(fields...)
 }
 
@@ -95,7 +95,7 @@ func mapDoc(m *btfmodel.Map) string {
 	} else {
 		kv = fmt.Sprintf(", key %s, value %s", plural(int(m.KeySize), "byte", "bytes"), plural(int(m.ValueSize), "byte", "bytes"))
 	}
-	s := fmt.Sprintf("%s is map %s: %s%s, %s", m.GoName, commentName(m.CName), m.Type, kv, plural(int(m.MaxEntries), "entry", "entries"))
+	s := fmt.Sprintf("%s is map %s: %s%s, %s", m.GoName, btfmodel.Display(m.CName), m.Type, kv, plural(int(m.MaxEntries), "entry", "entries"))
 	if m.Flags != 0 {
 		s += fmt.Sprintf(", flags %s", mapFlags(m.Flags))
 	}
@@ -153,10 +153,10 @@ func mapBind(m *btfmodel.Map) jen.Code {
 func programsStruct(f *jen.File, obj *btfmodel.Object) {
 	var fields []jen.Code
 	for _, p := range obj.Programs {
-		doc := fmt.Sprintf("%s is program %s in section %s (%s).", p.GoName, commentName(p.CName), commentName(p.SectionName), p.Type)
+		doc := fmt.Sprintf("%s is program %s in section %s (%s).", p.GoName, btfmodel.Display(p.CName), btfmodel.Display(p.SectionName), p.Type)
 		fields = append(fields, jen.Comment(doc).Line().Id(p.GoName).Op("*").Qual(runtimePath, "Program"))
 	}
-	f.Comment(fmt.Sprintf("%s holds a handle for each program of %s.", obj.Names.Programs, commentName(obj.File)))
+	f.Comment(fmt.Sprintf("%s holds a handle for each program of %s.", obj.Names.Programs, btfmodel.Display(obj.File)))
 	f.Type().Id(obj.Names.Programs).Struct(fields...)
 }
 

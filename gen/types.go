@@ -30,13 +30,13 @@ func docDecl(f *jen.File, obj *btfmodel.Object, d *btfmodel.Decl) {
 	var what string
 	switch {
 	case d.CKind == "section":
-		what = fmt.Sprintf("section %s", commentName(d.CName))
+		what = fmt.Sprintf("section %s", btfmodel.Display(d.CName))
 	case d.CName == "":
 		what = "the " + commentText(d.Origin)
 	default:
-		what = fmt.Sprintf("%s %s", d.CKind, commentName(d.CName))
+		what = fmt.Sprintf("%s %s", d.CKind, btfmodel.Display(d.CName))
 	}
-	f.Comment(fmt.Sprintf("%s mirrors %s of %s (%s).", d.GoName, what, commentName(obj.File), plural(d.Size, "byte", "bytes")))
+	f.Comment(fmt.Sprintf("%s mirrors %s of %s (%s).", d.GoName, what, btfmodel.Display(obj.File), plural(d.Size, "byte", "bytes")))
 	if d.Kind == btfmodel.Union {
 		f.Comment("Its members share the storage; read and write them through the accessors.")
 	}
@@ -82,7 +82,7 @@ func structType(f *jen.File, d *btfmodel.Decl) {
 				fl.GoName, fl.Offset, plural(fl.Size, "byte", "bytes"))).Line()
 		case !fl.Padding():
 			c = jen.Comment(fmt.Sprintf("%s is %s %s (%s at offset %d).",
-				fl.GoName, kind, commentName(fl.CName), plural(fl.Size, "byte", "bytes"), fl.Offset)).Line()
+				fl.GoName, kind, btfmodel.Display(fl.CName), plural(fl.Size, "byte", "bytes"), fl.Offset)).Line()
 		}
 		if fl.Embedded {
 			c.Add(typeCode(fl.Type))
@@ -97,24 +97,30 @@ func structType(f *jen.File, d *btfmodel.Decl) {
 	f.Type().Id(d.GoName).Struct(fields...)
 }
 
+// unionStorage is the unexported byte array holding a union's value; being
+// unexported, it cannot collide with an accessor.
+const unionStorage = "raw"
+
+// unionType emits a union as its bytes, aligned like its most aligned
+// member by a zero-length array, with an accessor pair per member.
 func unionType(f *jen.File, d *btfmodel.Decl) {
 	fields := []jen.Code{jen.Id("_").Qual(structsPath, "HostLayout")}
-	if d.AlignAs != "" {
-		fields = append(fields, jen.Id("_").Index(jen.Lit(0)).Id(d.AlignAs))
+	if d.Align > 1 {
+		fields = append(fields, jen.Id("_").Index(jen.Lit(0)).Id(fmt.Sprintf("uint%d", d.Align*8)))
 	}
-	fields = append(fields, jen.Id(d.StorageName).Index(jen.Lit(d.Size)).Byte())
+	fields = append(fields, jen.Id(unionStorage).Index(jen.Lit(d.Size)).Byte())
 	f.Type().Id(d.GoName).Struct(fields...)
 
 	for _, m := range d.Members {
 		ptr := func() *jen.Statement {
 			return jen.Parens(jen.Op("*").Add(typeCode(m.Type))).Call(
-				jen.Qual(unsafePath, "Pointer").Call(jen.Op("&").Id("u").Dot(d.StorageName).Index(jen.Lit(m.Offset))))
+				jen.Qual(unsafePath, "Pointer").Call(jen.Op("&").Id("u").Dot(unionStorage).Index(jen.Lit(m.Offset))))
 		}
-		f.Comment(fmt.Sprintf("%s returns member %s (%s at offset %d).", m.GoName, commentName(m.CName), typeText(m.Type), m.Offset))
+		f.Comment(fmt.Sprintf("%s returns member %s (%s at offset %d).", m.GoName, btfmodel.Display(m.CName), typeText(m.Type), m.Offset))
 		f.Func().Params(jen.Id("u").Op("*").Id(d.GoName)).Id(m.GoName).Params().Add(typeCode(m.Type)).Block(
 			jen.Return(jen.Op("*").Add(ptr())),
 		)
-		f.Comment(fmt.Sprintf("%s sets member %s (%s at offset %d).", m.Setter, commentName(m.CName), typeText(m.Type), m.Offset))
+		f.Comment(fmt.Sprintf("%s sets member %s (%s at offset %d).", m.Setter, btfmodel.Display(m.CName), typeText(m.Type), m.Offset))
 		f.Func().Params(jen.Id("u").Op("*").Id(d.GoName)).Id(m.Setter).Params(jen.Id("v").Add(typeCode(m.Type))).Block(
 			jen.Op("*").Add(ptr()).Op("=").Id("v"),
 		)
@@ -128,7 +134,7 @@ func enumType(f *jen.File, d *btfmodel.Decl) {
 	}
 	defs := make([]jen.Code, 0, len(d.Values))
 	for _, v := range d.Values {
-		defs = append(defs, jen.Comment(fmt.Sprintf("%s is %s.", v.GoName, commentName(v.CName))).Line().
+		defs = append(defs, jen.Comment(fmt.Sprintf("%s is %s.", v.GoName, btfmodel.Display(v.CName))).Line().
 			Id(v.GoName).Id(d.GoName).Op("=").Add(enumLit(v)))
 	}
 	f.Const().Defs(defs...)

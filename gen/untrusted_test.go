@@ -28,8 +28,8 @@ func TestUntrustedNames(t *testing.T) {
 	st := &btfmodel.Decl{Kind: btfmodel.Struct, CKind: "struct", CName: evil, GoName: "S", Size: 4, Align: 4,
 		Fields: []*btfmodel.Field{{GoName: "F", CName: evil, Offset: 0, Size: 4, Type: u32, Note: "note " + evil}},
 		Notes:  []string{"bitfields " + evil + " are padding"}}
-	un := &btfmodel.Decl{Kind: btfmodel.Union, CKind: "union", GoName: "U", Size: 4, Align: 4, AlignAs: "uint32",
-		StorageName: "raw", Origin: "anonymous union in member " + evil,
+	un := &btfmodel.Decl{Kind: btfmodel.Union, CKind: "union", GoName: "U", Size: 4, Align: 4,
+		Origin:  "anonymous union in member " + evil,
 		Members: []*btfmodel.Member{{CName: evil, GoName: "M", Setter: "SetM", Type: u32}}}
 	en := &btfmodel.Decl{Kind: btfmodel.Enum, CKind: "enum", CName: evil, GoName: "E", Size: 4, Align: 4, Underlying: "uint32",
 		Values: []*btfmodel.EnumValue{{CName: evil, GoName: "EA", Value: 1}}}
