@@ -187,8 +187,8 @@ func loadMethod(f *jen.File, obj *btfmodel.Object) {
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 		jen.Id("b").Op(":=").Qual(runtimePath, "NewBinder").Call(jen.Id("c")),
 		jen.Id("sk").Op(":=").Op("&").Id(n.Skeleton).Values(skel),
-		jen.If(jen.Err().Op(":=").Id("b").Dot("Err").Call(), jen.Err().Op("!=").Nil()).Block(
-			jen.Return(jen.Nil(), jen.Qual("errors", "Join").Call(jen.Err(), jen.Id("c").Dot("Close").Call())),
+		jen.If(jen.Err().Op(":=").Id("b").Dot("Done").Call(), jen.Err().Op("!=").Nil()).Block(
+			jen.Return(jen.Nil(), jen.Err()),
 		),
 		jen.Return(jen.Id("sk"), jen.Nil()),
 	)

@@ -8,7 +8,6 @@ package main
 
 import (
 	_ "embed"
-	"errors"
 	"github.com/bpfskel/bpfskel/runtime/bpfskel"
 	"github.com/cilium/ebpf"
 )
@@ -74,8 +73,8 @@ func (s *Spec) Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 		Programs: Programs{Hello: bpfskel.BindProgram(b, "hello")},
 		coll:     c,
 	}
-	if err := b.Err(); err != nil {
-		return nil, errors.Join(err, c.Close())
+	if err := b.Done(); err != nil {
+		return nil, err
 	}
 	return sk, nil
 }

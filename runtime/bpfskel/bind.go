@@ -37,6 +37,17 @@ func (b *Binder) Err() error {
 	return errors.Join(b.errs...)
 }
 
+// Done ends binding: it returns [Binder.Err], and when that is not nil it
+// also closes the Collection, so that a skeleton that failed to bind
+// leaves no map, program or view open.
+func (b *Binder) Done() error {
+	err := b.Err()
+	if err != nil && b != nil && b.c != nil {
+		err = errors.Join(err, b.c.Close())
+	}
+	return err
+}
+
 // fail records a bind failure, prefixed with the object's name.
 func (b *Binder) fail(format string, args ...any) {
 	name := defaultObjectName
@@ -137,6 +148,21 @@ func BindUntypedMap(b *Binder, name string) *ebpf.Map {
 	return b.findMap(name)
 }
 
+// checkMmapable records why m cannot be mmapped: only arrays created with
+// BPF_F_MMAPABLE can (cilium/ebpf sets it on data sections where the
+// kernel, 5.5 or later, supports it).
+func (b *Binder) checkMmapable(name string, m *ebpf.Map) bool {
+	switch {
+	case m.Type() != ebpf.Array:
+		b.fail("map %q: is a %s map; only an Array can be mmapped", name, m.Type())
+		return false
+	case m.Flags()&bpfFMmapable == 0:
+		b.fail("map %q: was created without BPF_F_MMAPABLE (kernel older than 5.5?), so it cannot be mmapped", name)
+		return false
+	}
+	return true
+}
+
 // bindMap does the checks shared by BindMap and BindMmapArray.
 func bindMap[K, V any](b *Binder, name string) (*ebpf.Map, Map[K, V], bool) {
 	m := b.findMap(name)
@@ -190,14 +216,7 @@ func BindMmapArray[K, V any](b *Binder, name string) *MmapArray[K, V] {
 	if em == nil {
 		return nil
 	}
-	if em.Type() != ebpf.Array {
-		b.fail("map %q: is a %s map, an mmapable array must be an Array", name, em.Type())
-		ok = false
-	} else if em.Flags()&bpfFMmapable == 0 {
-		b.fail("map %q: array was created without BPF_F_MMAPABLE, so it cannot be mmapped", name)
-		ok = false
-	}
-	if !ok {
+	if !b.checkMmapable(name, em) || !ok {
 		return nil
 	}
 	return &MmapArray[K, V]{typedMap: m}
@@ -222,15 +241,10 @@ func BindSection[T any](b *Binder, name string) *View[T] {
 	var t T
 	ok := b.checkPlain(name, "section", reflect.TypeFor[T]())
 	ok = b.checkSize(name, "value", unsafe.Sizeof(t), m.ValueSize()) && ok
-	switch {
-	case m.Type() != ebpf.Array:
-		b.fail("map %q: is a %s map, a data section must be an Array", name, m.Type())
-		ok = false
-	case m.MaxEntries() != 1:
+	mmapable := b.checkMmapable(name, m)
+	ok = mmapable && ok
+	if mmapable && m.MaxEntries() != 1 {
 		b.fail("map %q: has %d entries, a data section has 1", name, m.MaxEntries())
-		ok = false
-	case m.Flags()&bpfFMmapable == 0:
-		b.fail("map %q: section was created without BPF_F_MMAPABLE (kernel older than 5.5?), so it cannot be mmapped", name)
 		ok = false
 	}
 	if !ok {

@@ -190,11 +190,11 @@ func TestBindErrors(t *testing.T) {
 	}{
 		{BindMap[uint64, elem](b, "buf_map") != nil, `sections.bpf.o: map "buf_map": key is 8 bytes in Go, 4 in the object`},
 		{BindMap[uint32, uint32](b, "counts") != nil, `sections.bpf.o: map "counts": value is 4 bytes in Go, 8 in the object`},
-		{BindMmapArray[uint32, uint64](b, "counts") != nil, `map "counts": is a Hash map, an mmapable array must be an Array`},
+		{BindMmapArray[uint32, uint64](b, "counts") != nil, `map "counts": is a Hash map; only an Array can be mmapped`},
 		{BindMap[uint32, *uint64](b, "counts") != nil, `map "counts": value type *uint64 cannot mirror BPF memory: ptr holds Go pointers`},
 		{BindMap[uint32, struct{ S string }](b, "counts") != nil, `field S: string holds Go pointers`},
 		{BindSection[bssSection](b, ".data") != nil, `map ".data": value is 8 bytes in Go, 4 in the object`},
-		{BindSection[uint64](b, "counts") != nil, `map "counts": is a Hash map, a data section must be an Array`},
+		{BindSection[uint64](b, "counts") != nil, `map "counts": is a Hash map; only an Array can be mmapped`},
 		{BindSection[elem](b, "buf_map") != nil, `map "buf_map": has 4 entries, a data section has 1`},
 		{BindMap[uint32, uint64](b, "nope") != nil, `map "nope": not found`},
 		{BindSection[bssSection](b, ".kconfig") != nil, `map ".kconfig": not found`},
@@ -229,11 +229,36 @@ func TestBindErrors(t *testing.T) {
 	if BindSection[uint64](b2, "plain") != nil {
 		t.Error("BindSection bound a non-mmapable array")
 	}
-	if err := b2.Err(); err == nil || !strings.Contains(err.Error(), `map "plain": array was created without BPF_F_MMAPABLE`) {
+	if err := b2.Err(); err == nil || !strings.Contains(err.Error(), `map "plain": was created without BPF_F_MMAPABLE`) {
 		t.Errorf("Err() = %v", err)
 	}
 	if BindMap[uint32, uint64](b2, "plain") == nil {
 		t.Error("BindMap refused a plain array")
+	}
+}
+
+// TestBinderDoneClosesOnFailure: a skeleton whose binds failed must not
+// leave the loaded object open; Done closes it, and only then.
+func TestBinderDoneClosesOnFailure(t *testing.T) {
+	c := loadMaps(t, map[string]*ebpf.MapSpec{
+		"plain": {Type: ebpf.Array, KeySize: 4, ValueSize: 8, MaxEntries: 2},
+	})
+	m := c.Collection().Maps["plain"]
+
+	ok := NewBinder(c)
+	BindMap[uint32, uint64](ok, "plain")
+	if err := ok.Done(); err != nil || m.FD() < 0 {
+		t.Fatalf("Done after good binds = %v, map FD %d; want nil and the map open", err, m.FD())
+	}
+
+	bad := NewBinder(c)
+	BindMap[uint32, uint32](bad, "plain")
+	err := bad.Done()
+	if err == nil || !strings.Contains(err.Error(), `value is 4 bytes in Go, 8 in the object`) {
+		t.Fatalf("Done after a bad bind = %v", err)
+	}
+	if m.FD() >= 0 {
+		t.Errorf("map still open (FD %d) after Done reported a failed bind", m.FD())
 	}
 }
 

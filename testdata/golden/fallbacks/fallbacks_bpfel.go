@@ -8,7 +8,6 @@ package fallbacks
 
 import (
 	_ "embed"
-	"errors"
 	"github.com/bpfskel/bpfskel/runtime/bpfskel"
 	"github.com/cilium/ebpf"
 	"structs"
@@ -127,8 +126,8 @@ func (s *Spec) Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 		Programs: Programs{Touch: bpfskel.BindProgram(b, "touch")},
 		coll:     c,
 	}
-	if err := b.Err(); err != nil {
-		return nil, errors.Join(err, c.Close())
+	if err := b.Done(); err != nil {
+		return nil, err
 	}
 	return sk, nil
 }

@@ -8,7 +8,6 @@ package names
 
 import (
 	_ "embed"
-	"errors"
 	"github.com/bpfskel/bpfskel/runtime/bpfskel"
 	"github.com/cilium/ebpf"
 	"strconv"
@@ -187,8 +186,8 @@ func (s *Spec) Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 		},
 		coll: c,
 	}
-	if err := b.Err(); err != nil {
-		return nil, errors.Join(err, c.Close())
+	if err := b.Done(); err != nil {
+		return nil, err
 	}
 	return sk, nil
 }

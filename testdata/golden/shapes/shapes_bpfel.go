@@ -8,7 +8,6 @@ package shapes
 
 import (
 	_ "embed"
-	"errors"
 	"github.com/bpfskel/bpfskel/runtime/bpfskel"
 	"github.com/cilium/ebpf"
 	"strconv"
@@ -591,8 +590,8 @@ func (s *Spec) Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 		Rodata: bpfskel.BindSection[Rodata](b, ".rodata"),
 		coll:   c,
 	}
-	if err := b.Err(); err != nil {
-		return nil, errors.Join(err, c.Close())
+	if err := b.Done(); err != nil {
+		return nil, err
 	}
 	return sk, nil
 }
