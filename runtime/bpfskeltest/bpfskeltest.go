@@ -9,6 +9,7 @@ package bpfskeltest
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"sync"
 	"testing"
@@ -34,15 +35,32 @@ var probe = sync.OnceValue(func() error {
 // fails tb: that is a broken kernel or setup, not a reason to skip.
 func RequireKernel(tb testing.TB) {
 	tb.Helper()
-	err := probe()
-	switch {
-	case err == nil:
-		return
-	case !errors.Is(err, unix.EPERM) && !errors.Is(err, unix.EACCES):
-		tb.Fatalf("creating a BPF map failed, and not for lack of privilege: %v", err)
-	case os.Getenv(RequireEnv) == "1":
-		tb.Fatalf("%s=1 but this process may not load BPF (%v); run as root or with CAP_BPF", RequireEnv, err)
-	default:
-		tb.Skipf("needs root or CAP_BPF to load BPF (%v); set %s=1 to make this a failure", err, RequireEnv)
+	switch v, msg := decide(probe(), os.Getenv(RequireEnv) == "1"); v {
+	case fail:
+		tb.Fatal(msg)
+	case skip:
+		tb.Skip(msg)
 	}
+}
+
+type verdict int
+
+const (
+	run verdict = iota
+	skip
+	fail
+)
+
+// decide is RequireKernel's rule: probeErr is what creating a map returned,
+// require says whether RequireEnv is set.
+func decide(probeErr error, require bool) (verdict, string) {
+	switch {
+	case probeErr == nil:
+		return run, ""
+	case !errors.Is(probeErr, unix.EPERM) && !errors.Is(probeErr, unix.EACCES):
+		return fail, fmt.Sprintf("creating a BPF map failed, and not for lack of privilege: %v", probeErr)
+	case require:
+		return fail, fmt.Sprintf("%s=1 but this process may not load BPF (%v); run as root or with CAP_BPF", RequireEnv, probeErr)
+	}
+	return skip, fmt.Sprintf("needs root or CAP_BPF to load BPF (%v); set %s=1 to make this a failure", probeErr, RequireEnv)
 }
