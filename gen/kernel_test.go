@@ -50,10 +50,12 @@ func knownShape() shapes.Shape {
 
 var shapeCmp = cmp.AllowUnexported(shapes.ValueU{}, shapes.NestedUnion{})
 
-func loadShapes(t *testing.T) *shapes.Skeleton {
+// mustLoad loads a skeleton with load (a package's Load, or a Spec's Load
+// method) and closes it when t ends; a second Close by the test is harmless.
+func mustLoad[S interface{ Close() error }](t *testing.T, load func(*bpfskel.LoadOptions) (S, error)) S {
 	t.Helper()
 	bpfskeltest.RequireKernel(t)
-	skel, err := shapes.Load(nil)
+	skel, err := load(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +70,7 @@ func loadShapes(t *testing.T) *shapes.Skeleton {
 // TestShapesFromKernel: the BPF program writes every field, Go reads the
 // value through the typed map and the global data through typed views.
 func TestShapesFromKernel(t *testing.T) {
-	skel := loadShapes(t)
+	skel := mustLoad(t, shapes.Load)
 	ret, err := skel.Programs.Fill.TestRun(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -126,7 +128,7 @@ func TestShapesFromKernel(t *testing.T) {
 // program compares every field; a change to one field is reported as that
 // field's number.
 func TestShapesToKernel(t *testing.T) {
-	skel := loadShapes(t)
+	skel := mustLoad(t, shapes.Load)
 	key := shapes.ShapeKey{Kind: 0x4b, Id: 0xc0ffee}
 	check := func(s shapes.Shape) uint32 {
 		t.Helper()
@@ -190,11 +192,7 @@ func TestShapesRodataBeforeLoad(t *testing.T) {
 	if err := spec.CollectionSpec().Variables["cfg_magic"].Set(uint32(0x5678)); err != nil {
 		t.Fatal(err)
 	}
-	skel, err := spec.Load(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer skel.Close()
+	skel := mustLoad(t, spec.Load)
 	if ret, err := skel.Programs.Fill.TestRun(nil); err != nil || ret != 0x5678 {
 		t.Errorf("fill = %#x, %v; want 0x5678", ret, err)
 	}
@@ -207,12 +205,7 @@ func TestShapesRodataBeforeLoad(t *testing.T) {
 // custom data section gets its own view, and what is kept as padding or
 // bytes still holds exactly the kernel's bytes.
 func TestFallbacksInKernel(t *testing.T) {
-	bpfskeltest.RequireKernel(t)
-	skel, err := fallbacks.Load(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer skel.Close()
+	skel := mustLoad(t, fallbacks.Load)
 	if skel.Maps.Events == nil || skel.Maps.Events.Type() != ebpf.RingBuf {
 		t.Errorf("events bound as %v, want the ring buffer", skel.Maps.Events)
 	}
@@ -255,11 +248,7 @@ func TestFallbacksInKernel(t *testing.T) {
 // programs of a skeleton; using them afterwards fails with an error, never
 // a fault or a panic.
 func TestShapesCloseReleasesEverything(t *testing.T) {
-	bpfskeltest.RequireKernel(t)
-	skel, err := shapes.Load(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	skel := mustLoad(t, shapes.Load)
 	maps := []*ebpf.Map{skel.Maps.ShapesIn.Map(), skel.Maps.ShapesOut.Map()}
 	if err := skel.Close(); err != nil {
 		t.Fatal(err)
@@ -289,12 +278,7 @@ func TestShapesCloseReleasesEverything(t *testing.T) {
 // TestNamesInKernel: the skeleton of the naming case, with its renamed
 // types and a map called close, loads and carries data both ways.
 func TestNamesInKernel(t *testing.T) {
-	bpfskeltest.RequireKernel(t)
-	skel, err := names.Load(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer skel.Close()
+	skel := mustLoad(t, names.Load)
 	task := names.TaskStruct{X_y: 1, XY: 2, MyField: 30, MyFieldCamel: 400, State: names.StateOFF}
 	if err := skel.Maps.Close.Update(0, task, bpfskel.UpdateAny); err != nil {
 		t.Fatal(err)
