@@ -2,6 +2,7 @@ package btfmodel
 
 import (
 	"fmt"
+	"go/token"
 	"sort"
 	"strings"
 )
@@ -184,4 +185,25 @@ func (n *namer) err() error {
 		errs = append(errs, fmt.Errorf("-rename %s matches nothing in the object", k))
 	}
 	return joinSorted(errs)
+}
+
+// ParseRename parses one rename, KIND:CNAME=GoName, into its key for
+// Options.Renames ("KIND:CNAME") and the Go name. KIND is map, program,
+// variable, struct, union, enum, value (an enum constant) or member (CNAME
+// is then TYPE.FIELD); GoName must be an exported Go identifier.
+func ParseRename(s string) (key, goName string, err error) {
+	key, goName, ok := strings.Cut(s, "=")
+	kind, name, ok2 := strings.Cut(key, ":")
+	if !ok || !ok2 || name == "" || goName == "" {
+		return "", "", fmt.Errorf("%q is not KIND:CNAME=GoName", s)
+	}
+	switch kind {
+	case "map", "program", "variable", "struct", "union", "enum", "value", "member":
+	default:
+		return "", "", fmt.Errorf("%q: KIND must be one of map, program, variable, struct, union, enum, value, member", s)
+	}
+	if !token.IsIdentifier(goName) || !token.IsExported(goName) {
+		return "", "", fmt.Errorf("%q: %q is not an exported Go identifier", s, goName)
+	}
+	return key, goName, nil
 }

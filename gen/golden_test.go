@@ -55,11 +55,11 @@ func generate(t *testing.T, c goldenCase) (map[string][]byte, error) {
 	renames := map[string]string{}
 	if text, err := os.ReadFile(filepath.Join(c.dir, "renames.txt")); err == nil {
 		for _, line := range strings.Fields(string(text)) {
-			from, to, ok := strings.Cut(line, "=")
-			if !ok {
-				t.Fatalf("%s/renames.txt: %q is not KIND:CNAME=GoName", c.dir, line)
+			key, to, err := btfmodel.ParseRename(line)
+			if err != nil {
+				t.Fatalf("%s/renames.txt: %v", c.dir, err)
 			}
-			renames[from] = to
+			renames[key] = to
 		}
 	}
 	base := filepath.Base(c.obj)

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"flag"
 	"fmt"
-	"go/token"
 	"io"
 	"maps"
 	"os"
@@ -25,18 +24,9 @@ type renameFlag map[string]string
 func (r renameFlag) String() string { return "" }
 
 func (r renameFlag) Set(s string) error {
-	key, to, ok := strings.Cut(s, "=")
-	kind, name, ok2 := strings.Cut(key, ":")
-	if !ok || !ok2 || name == "" || to == "" {
-		return fmt.Errorf("%q is not KIND:CNAME=GoName", s)
-	}
-	switch kind {
-	case "map", "program", "variable", "struct", "union", "enum", "value", "member":
-	default:
-		return fmt.Errorf("%q: KIND must be one of map, program, variable, struct, union, enum, value, member", s)
-	}
-	if !token.IsIdentifier(to) || !token.IsExported(to) {
-		return fmt.Errorf("%q: %q is not an exported Go identifier", s, to)
+	key, to, err := btfmodel.ParseRename(s)
+	if err != nil {
+		return err
 	}
 	if _, dup := r[key]; dup {
 		return fmt.Errorf("%s is renamed twice", key)
