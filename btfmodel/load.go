@@ -132,32 +132,25 @@ func modelMaps(obj *Object, spec *ebpf.CollectionSpec, n *namer, ty *typer) erro
 		m.GoName = n.name(o, name)
 		fields.add(m.GoName, o)
 
-		switch {
-		case ms.Type == ebpf.Array && ms.Flags&bpfFMmapable != 0:
-			m.Kind = MapMmapArray
-		case ms.Type == ebpf.Array || ms.Type == ebpf.Hash || ms.Type == ebpf.LRUHash:
-			m.Kind = MapTyped
-		default:
-			m.Kind = MapUntyped
+		kind, ok := handleOf(ms)
+		if !ok {
 			obj.Notes = append(obj.Notes, fmt.Sprintf("map %s: %s maps have no typed handle yet; the skeleton holds a *ebpf.Map", Display(name), ms.Type))
+			obj.Maps = append(obj.Maps, m)
+			continue
 		}
-		if m.Kind != MapUntyped {
-			hint := Identifier(name)
-			var err error
-			if m.Key, err = ty.kvType(ms.Key, ms.KeySize, hint+"Key", fmt.Sprintf("as the key of map %s", Display(name))); err != nil {
-				return fmt.Errorf("map %q: key: %w", name, err)
-			}
-			if m.Value, err = ty.kvType(ms.Value, ms.ValueSize, hint+"Value", fmt.Sprintf("as the value of map %s", Display(name))); err != nil {
-				return fmt.Errorf("map %q: value: %w", name, err)
-			}
+		hint := Identifier(name)
+		var err error
+		if m.Key, err = ty.kvType(ms.Key, ms.KeySize, hint+"Key", fmt.Sprintf("as the key of map %s", Display(name))); err != nil {
+			return fmt.Errorf("map %q: key: %w", name, err)
 		}
+		if m.Value, err = ty.kvType(ms.Value, ms.ValueSize, hint+"Value", fmt.Sprintf("as the value of map %s", Display(name))); err != nil {
+			return fmt.Errorf("map %q: value: %w", name, err)
+		}
+		m.Handle = kind.handle(m)
 		obj.Maps = append(obj.Maps, m)
 	}
 	return nil
 }
-
-// bpfFMmapable is BPF_F_MMAPABLE from include/uapi/linux/bpf.h.
-const bpfFMmapable = 1 << 10
 
 // kvType is the Go type of a map key or value: its BTF type, or bytes when
 // the object has none (a map declared without __type).

@@ -48,25 +48,23 @@ type SkeletonNames struct {
 	Object   string // unexported variable holding the embedded ELF
 }
 
-// MapKind says which runtime handle a map gets.
-type MapKind int
+// Handle is the runtime handle a map gets: the generic type bpfskel.Name
+// instantiated with Args (in order), made by the bind function
+// bpfskel.BindName. The zero Handle is a plain *ebpf.Map from
+// bpfskel.BindUntypedMap, for map types with no typed handle.
+type Handle struct {
+	Name string
+	Args []*Type
+}
 
-const (
-	// MapTyped maps get bpfskel.Map[K, V]: HASH, LRU_HASH and ARRAY maps.
-	MapTyped MapKind = iota
-	// MapMmapArray maps are ARRAY maps with BPF_F_MMAPABLE; they get
-	// bpfskel.MmapArray[K, V], which adds a typed mmap view.
-	MapMmapArray
-	// MapUntyped maps have a type the runtime has no typed handle for yet;
-	// they get a plain *ebpf.Map.
-	MapUntyped
-)
+// Typed reports whether the map gets a typed handle.
+func (h Handle) Typed() bool { return h.Name != "" }
 
 // Map is one map of the object (data sections are Sections, not Maps).
 type Map struct {
 	CName  string
 	GoName string // field name in the Maps struct
-	Kind   MapKind
+	Handle Handle
 
 	Type       ebpf.MapType
 	KeySize    uint32
@@ -74,7 +72,8 @@ type Map struct {
 	MaxEntries uint32
 	Flags      uint32
 
-	// Key and Value are the Go types of keys and values; nil for MapUntyped.
+	// Key and Value are the Go types of keys and values; nil when the map
+	// has no typed handle.
 	Key, Value *Type
 
 	Desc *ebpf.MapSpec

@@ -129,25 +129,34 @@ func mapFlags(flags uint32) string {
 	return strings.Join(out, "|")
 }
 
+// mapHandleType is the type of a map's field in the Maps struct:
+// *bpfskel.Name[Args...], or *ebpf.Map for maps without a typed handle.
 func mapHandleType(m *btfmodel.Map) jen.Code {
-	switch m.Kind {
-	case btfmodel.MapMmapArray:
-		return jen.Op("*").Qual(runtimePath, "MmapArray").Types(typeCode(m.Key), typeCode(m.Value))
-	case btfmodel.MapTyped:
-		return jen.Op("*").Qual(runtimePath, "Map").Types(typeCode(m.Key), typeCode(m.Value))
+	if !m.Handle.Typed() {
+		return jen.Op("*").Qual(ebpfPath, "Map")
 	}
-	return jen.Op("*").Qual(ebpfPath, "Map")
+	return jen.Op("*").Add(instantiate(jen.Qual(runtimePath, m.Handle.Name), m.Handle.Args))
 }
 
+// mapBind is the call that binds a map's handle: bpfskel.BindName[Args...].
 func mapBind(m *btfmodel.Map) jen.Code {
 	name := jen.Lit(m.CName)
-	switch m.Kind {
-	case btfmodel.MapMmapArray:
-		return jen.Qual(runtimePath, "BindMmapArray").Types(typeCode(m.Key), typeCode(m.Value)).Call(jen.Id("b"), name)
-	case btfmodel.MapTyped:
-		return jen.Qual(runtimePath, "BindMap").Types(typeCode(m.Key), typeCode(m.Value)).Call(jen.Id("b"), name)
+	if !m.Handle.Typed() {
+		return jen.Qual(runtimePath, "BindUntypedMap").Call(jen.Id("b"), name)
 	}
-	return jen.Qual(runtimePath, "BindUntypedMap").Call(jen.Id("b"), name)
+	return instantiate(jen.Qual(runtimePath, "Bind"+m.Handle.Name), m.Handle.Args).Call(jen.Id("b"), name)
+}
+
+// instantiate adds type arguments to a generic name; none leaves it alone.
+func instantiate(name *jen.Statement, args []*btfmodel.Type) *jen.Statement {
+	if len(args) == 0 {
+		return name
+	}
+	codes := make([]jen.Code, len(args))
+	for i, a := range args {
+		codes[i] = typeCode(a)
+	}
+	return name.Types(codes...)
 }
 
 func programsStruct(f *jen.File, obj *btfmodel.Object) {

@@ -35,13 +35,14 @@ func TestUntrustedNames(t *testing.T) {
 		Values: []*btfmodel.EnumValue{{CName: evil, GoName: "EA", Value: 1}}}
 	sec := &btfmodel.Decl{Kind: btfmodel.Struct, CKind: "section", CName: ".data" + evil, GoName: "Data", Size: 4, Align: 4,
 		Fields: []*btfmodel.Field{{GoName: "V", CName: evil, Size: 4, Type: u32}}}
+	stv := &btfmodel.Type{Kind: btfmodel.Named, Decl: st}
 	obj := &btfmodel.Object{
 		File:      evil + ".o",
 		ByteOrder: binary.LittleEndian,
 		Names: btfmodel.SkeletonNames{Skeleton: "Skeleton", Maps: "Maps", Programs: "Programs",
 			Spec: "Spec", Open: "Open", Load: "Load", Object: "_Object"},
-		Maps: []*btfmodel.Map{{CName: evil, GoName: "M", Kind: btfmodel.MapTyped, Type: ebpf.Hash,
-			KeySize: 4, ValueSize: 4, MaxEntries: 1, Key: u32, Value: &btfmodel.Type{Kind: btfmodel.Named, Decl: st}}},
+		Maps: []*btfmodel.Map{{CName: evil, GoName: "M", Handle: btfmodel.Handle{Name: "Map", Args: []*btfmodel.Type{u32, stv}},
+			Type: ebpf.Hash, KeySize: 4, ValueSize: 4, MaxEntries: 1, Key: u32, Value: stv}},
 		Programs: []*btfmodel.Program{{CName: evil, GoName: "P", SectionName: "raw_tp/" + evil}},
 		Sections: []*btfmodel.Section{{CName: ".data" + evil, GoName: "Data", Decl: sec}},
 		Decls:    []*btfmodel.Decl{sec, en, st, un},
