@@ -5,7 +5,8 @@
 #   make objects      rebuild every *.bpf.o under examples/ and testdata/golden/
 #                     from its *.bpf.c, byte for byte reproducibly
 #   make generate     go generate, then rewrite the golden files
-#   make test         go vet and go test (mounts what the kernel tests need)
+#   make test         go vet and go test, and the runtime's concurrency tests
+#                     under -race (mounts what the kernel tests need)
 #   make demo         run examples/hello (needs no compiler)
 #   make check-stale  fail when committed objects or generated files are stale
 #   make fuzz         fuzz the object reader and the generator (FUZZTIME=60s)
@@ -73,6 +74,7 @@ test:
 	bash scripts/setup.sh --runtime
 	$(GO) vet ./... ./testdata/golden/...
 	$(GO) test -count=1 ./...
+	$(GO) test -race -count=1 -run 'Concurrent' ./runtime/...
 
 # Rebuild the objects and regenerate everything, then require a clean tree.
 check-stale:

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/bpfskel/bpfskel/internal/elfcheck"
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
 )
@@ -81,9 +82,13 @@ func load(file string, data []byte, opts Options) (*Object, error) {
 
 // checkELF rejects what is not a BPF ELF object with BTF, with the fix.
 func checkELF(data []byte) (binary.ByteOrder, error) {
-	f, err := elf.NewFile(bytes.NewReader(data))
-	if err != nil {
+	f, err := elfcheck.Check(data)
+	var notELF *elfcheck.NotELFError
+	switch {
+	case errors.As(err, &notELF):
 		return nil, fmt.Errorf("not an ELF object (%v); pass the .o file clang wrote with -target bpf", err)
+	case err != nil:
+		return nil, err
 	}
 	if f.Machine != elf.EM_BPF {
 		return nil, fmt.Errorf("an ELF object for %s, not BPF; compile with clang -target bpf", f.Machine)

@@ -68,7 +68,7 @@ func (b *Binder) loaded(kind, name string) *ebpf.Collection {
 	closed := b.c.closed
 	b.c.mu.Unlock()
 	if closed {
-		b.fail("%s %q: the Collection is closed", kind, name)
+		b.fail("%s %q: bind: collection %w", kind, name, ErrClosed)
 		return nil
 	}
 	return b.c.coll
@@ -92,7 +92,7 @@ func (b *Binder) checkSize(name, what string, goSize uintptr, objSize uint32) bo
 	if uint64(goSize) == uint64(objSize) {
 		return true
 	}
-	b.fail("map %q: %s is %d bytes in Go, %d in the object", name, what, goSize, objSize)
+	b.fail("%w", &LayoutError{Map: name, What: what, GoSize: uint64(goSize), ObjectSize: uint64(objSize)})
 	return false
 }
 
@@ -186,7 +186,7 @@ func bindMap[K, V any](b *Binder, name string) (*ebpf.Map, Map[K, V], bool) {
 		coll:    b.c,
 		nilKey:  m.KeySize() == 0,
 		perCPU:  isPerCPU(m.Type()),
-		errMiss: fmt.Errorf("map %q: lookup: %w", name, ebpf.ErrKeyNotExist),
+		errMiss: wrapErr("map", name, fmt.Errorf("lookup: %w", ebpf.ErrKeyNotExist)),
 	}, true
 }
 
@@ -273,5 +273,5 @@ func BindProgram(b *Binder, name string) *Program {
 		b.fail("program %q: not found in the loaded object", name)
 		return nil
 	}
-	return &Program{name: name, p: p}
+	return &Program{name: name, p: p, coll: b.c}
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/bpfskel/bpfskel/internal/elfcheck"
 	"github.com/cilium/ebpf"
 )
 
@@ -45,6 +46,9 @@ const defaultObjectName = "BPF object"
 func Open(name string, elf []byte) (*Spec, error) {
 	if name == "" {
 		name = defaultObjectName
+	}
+	if _, err := elfcheck.Check(elf); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(elf))
 	if err != nil {
@@ -93,9 +97,10 @@ func newCollectionFromSpec(name string, spec *ebpf.CollectionSpec, opts LoadOpti
 	if spec == nil {
 		return nil, fmt.Errorf("%s: load: nil CollectionSpec", name)
 	}
+	memlock := liftMemlock()
 	coll, err := ebpf.NewCollectionWithOptions(spec, opts)
 	if err != nil {
-		return nil, fmt.Errorf("%s: load: %w", name, err)
+		return nil, loadError(name, err, memlock, programTypes(spec))
 	}
 	return &Collection{name: name, coll: coll}, nil
 }
@@ -110,6 +115,13 @@ type Collection struct {
 	closed bool
 	seq    uint64
 	views  map[io.Closer]uint64 // open views, with their creation order
+
+	// ops guards the file descriptors of maps and programs: operations
+	// that use them hold it for reading (see enter), Close holds it for
+	// writing while it closes them, so no operation can reach a closed or
+	// reused descriptor number.
+	ops       sync.RWMutex
+	fdsClosed bool // guarded by ops
 }
 
 // Collection returns the underlying cilium/ebpf collection, the escape
@@ -126,6 +138,13 @@ func (c *Collection) Collection() *ebpf.Collection {
 // [MmapArray.Mmap] and [BindSection]), then its programs and its maps.
 // Close is idempotent: later calls return nil. The returned error joins
 // every failure.
+//
+// Close may run while other goroutines use the collection's handles: it
+// waits for operations in flight (each a single system call or a short
+// sequence of them), and every later operation returns an error wrapping
+// [ErrClosed]. The escape hatches ([Collection.Collection], [Map.Map],
+// [Program.Program]) are not guarded: what is done with them is the
+// caller's to order against Close.
 func (c *Collection) Close() error {
 	if c == nil {
 		return nil
@@ -150,6 +169,10 @@ func (c *Collection) Close() error {
 			errs = append(errs, err)
 		}
 	}
+	// Wait for operations in flight; later ones see fdsClosed.
+	c.ops.Lock()
+	defer c.ops.Unlock()
+	c.fdsClosed = true
 	if c.coll != nil {
 		for _, name := range slices.Sorted(maps.Keys(c.coll.Programs)) {
 			if err := c.coll.Programs[name].Close(); err != nil {

@@ -54,6 +54,40 @@
 //     zero value) instead of faulting; the address range is unmapped only
 //     once the View is garbage collected.
 //
+// # Errors
+//
+// Every error names the object, map, program or section it is about and
+// wraps the error it came from (cilium/ebpf's, with its errno), so
+// errors.Is and errors.As reach both. The conditions a caller can test for:
+//
+//   - [ErrNotFound]: the key is not in the map (a lookup or delete miss,
+//     Update with [UpdateExist]). Matches ebpf.ErrKeyNotExist too.
+//   - [ErrKeyExists]: Update with [UpdateNoExist] found the key. Matches
+//     ebpf.ErrKeyExist too.
+//   - [ErrClosed]: the [Collection] (or the [View]) was closed. Every
+//     operation on every handle returns it after Close, including calls
+//     racing with Close from other goroutines; see [Collection.Close].
+//   - [ErrNotSupported]: the kernel lacks what the object or the call
+//     needs (a map or program type, a helper, a flag). Matches
+//     ebpf.ErrNotSupported too.
+//   - [*LayoutError]: a bind found a Go type whose size is not the size of
+//     the key, value or section in the loaded object; it carries the map's
+//     name and both sizes.
+//   - [ErrStale]: the skeleton was generated from a different object than
+//     the one it embeds: regenerate it.
+//   - [*PrivilegeError]: the kernel refused to load the object (EPERM); it
+//     names the capabilities the object's programs need and wraps EPERM.
+//
+// # Old kernels and RLIMIT_MEMLOCK
+//
+// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK, whose default
+// (64 KiB or 8 MiB) is too small for most objects. [Spec.Load] lifts the
+// limit once per process with cilium/ebpf's rlimit.RemoveMemlock, which
+// does nothing on kernels that charge memory to the memory cgroup
+// instead. When it cannot lift the limit (lifting needs
+// CAP_SYS_RESOURCE) and the kernel then refuses the load, the
+// [*PrivilegeError] says so and how to raise the limit.
+//
 // # Versions
 //
 // Generated code asserts at compile time that it matches this runtime with

@@ -86,11 +86,16 @@ func (m *Map[K, V]) lookup(key, value unsafe.Pointer) error {
 	if err := m.check(); err != nil {
 		return err
 	}
-	if err := m.m.Lookup(m.keyPtr(key), value); err != nil {
+	if !m.coll.enter() {
+		return closedErr("map", m.name, "lookup")
+	}
+	err := m.m.Lookup(m.keyPtr(key), value)
+	m.coll.exit()
+	if err != nil {
 		if errors.Is(err, ebpf.ErrKeyNotExist) {
 			return m.errMiss
 		}
-		return fmt.Errorf("map %q: %w", m.name, err)
+		return wrapErr("map", m.name, err)
 	}
 	return nil
 }
@@ -102,10 +107,12 @@ func (m *Map[K, V]) Update(key K, value V, flags UpdateFlags) error {
 		return err
 	}
 	k := m.keyPtr(noescape(unsafe.Pointer(&key)))
-	if err := m.m.Update(k, noescape(unsafe.Pointer(&value)), flags); err != nil {
-		return fmt.Errorf("map %q: %w", m.name, err)
+	if !m.coll.enter() {
+		return closedErr("map", m.name, "update")
 	}
-	return nil
+	err := m.m.Update(k, noescape(unsafe.Pointer(&value)), flags)
+	m.coll.exit()
+	return wrapErr("map", m.name, err)
 }
 
 // Delete removes key. When key is absent the error wraps
@@ -114,10 +121,12 @@ func (m *Map[K, V]) Delete(key K) error {
 	if err := m.check(); err != nil {
 		return err
 	}
-	if err := m.m.Delete(m.keyPtr(noescape(unsafe.Pointer(&key)))); err != nil {
-		return fmt.Errorf("map %q: %w", m.name, err)
+	if !m.coll.enter() {
+		return closedErr("map", m.name, "delete")
 	}
-	return nil
+	err := m.m.Delete(m.keyPtr(noescape(unsafe.Pointer(&key))))
+	m.coll.exit()
+	return wrapErr("map", m.name, err)
 }
 
 // Iterate returns an iterator over the map's entries. Iterating a hash map
@@ -127,7 +136,7 @@ func (m *Map[K, V]) Iterate() *Iterator[K, V] {
 	if err := m.check(); err != nil {
 		return &Iterator[K, V]{err: err}
 	}
-	return &Iterator[K, V]{name: m.name, mi: m.m.Iterate()}
+	return &Iterator[K, V]{name: m.name, coll: m.coll, mi: m.m.Iterate()}
 }
 
 // Iterator walks the entries of a [Map]. Use it as
@@ -142,6 +151,7 @@ func (m *Map[K, V]) Iterate() *Iterator[K, V] {
 // and cannot be restarted.
 type Iterator[K, V any] struct {
 	name  string
+	coll  *Collection
 	mi    *ebpf.MapIterator
 	key   K
 	value V
@@ -154,12 +164,18 @@ func (it *Iterator[K, V]) Next() bool {
 	if it == nil || it.err != nil || it.mi == nil {
 		return false
 	}
+	if !it.coll.enter() {
+		it.err, it.mi = closedErr("map", it.name, "iterate"), nil
+		return false
+	}
 	// key and value live in the heap-allocated Iterator: no noescape needed.
-	if it.mi.Next(unsafe.Pointer(&it.key), unsafe.Pointer(&it.value)) {
+	more := it.mi.Next(unsafe.Pointer(&it.key), unsafe.Pointer(&it.value))
+	it.coll.exit()
+	if more {
 		return true
 	}
 	if err := it.mi.Err(); err != nil {
-		it.err = fmt.Errorf("map %q: iterate: %w", it.name, err)
+		it.err = wrapErr("map", it.name, fmt.Errorf("iterate: %w", err))
 	}
 	it.mi = nil
 	return false

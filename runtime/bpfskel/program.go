@@ -11,6 +11,7 @@ import (
 type Program struct {
 	name string
 	p    *ebpf.Program
+	coll *Collection
 }
 
 // Program returns the underlying cilium/ebpf program, the escape hatch for
@@ -44,9 +45,13 @@ func (p *Program) TestRun(opts *RunOptions) (uint32, error) {
 	if opts == nil {
 		opts = &RunOptions{}
 	}
+	if !p.coll.enter() {
+		return 0, closedErr("program", p.name, "test run")
+	}
 	ret, err := p.p.Run(opts)
+	p.coll.exit()
 	if err != nil {
-		return ret, fmt.Errorf("program %q: test run: %w", p.name, err)
+		return ret, wrapErr("program", p.name, fmt.Errorf("test run: %w", err))
 	}
 	return ret, nil
 }

@@ -13,10 +13,6 @@ import (
 	"github.com/cilium/ebpf"
 )
 
-// ErrClosed is wrapped by the errors of [View.Get] and [View.Set] after the
-// view, or the [Collection] it came from, was closed.
-var ErrClosed = errors.New("closed")
-
 // View is a typed live view of the memory of a BPF_F_MMAPABLE array map:
 // element i is the array's value at index i, shared with BPF programs.
 // Views are created by [MmapArray.Mmap] (one element per array entry) and

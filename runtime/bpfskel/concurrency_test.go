@@ -1,0 +1,255 @@
+//go:build linux
+
+package bpfskel
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+)
+
+// The concurrency tests run in the test command under -race too (see the
+// Makefile's test target: go test -race -run Concurrent).
+
+// concurrentOp is one operation the concurrency test runs from many
+// goroutines while another goroutine closes the skeleton. run returns the
+// operation's error; allow lists errors (besides ErrClosed) that are a
+// normal outcome of the operation, such as a lookup miss.
+//
+// A handle added by later work (ring buffer readers, per-variable globals,
+// batch iteration, links) gets covered by adding rows here and, if it needs
+// state, fields to skeleton/concurrentState.
+type concurrentOp struct {
+	name  string
+	run   func(s *skeleton, st *concurrentState, worker, i int) error
+	allow []error
+}
+
+// concurrentState is what the operations share within one round.
+type concurrentState struct {
+	views sync.Map // worker -> *View[elem], opened by the "mmap" op
+}
+
+func concurrentOps() []concurrentOp {
+	return []concurrentOp{
+		{name: "Map.Update", run: func(s *skeleton, _ *concurrentState, w, i int) error {
+			return s.counts.Update(uint32(w), uint64(i), UpdateAny)
+		}},
+		{name: "Map.Lookup", allow: []error{ErrNotFound}, run: func(s *skeleton, _ *concurrentState, w, i int) error {
+			_, err := s.counts.Lookup(uint32(w))
+			return err
+		}},
+		{name: "Map.LookupInto", allow: []error{ErrNotFound}, run: func(s *skeleton, _ *concurrentState, w, i int) error {
+			k, v := uint32(i%16), uint64(0)
+			return s.counts.LookupInto(&k, &v)
+		}},
+		{name: "Map.Delete", allow: []error{ErrNotFound}, run: func(s *skeleton, _ *concurrentState, w, i int) error {
+			return s.counts.Delete(uint32(w))
+		}},
+		{name: "Map.Update(NoExist)", allow: []error{ErrKeyExists}, run: func(s *skeleton, _ *concurrentState, w, i int) error {
+			return s.counts.Update(100+uint32(w), 1, UpdateNoExist)
+		}},
+		{name: "Iterator", allow: []error{ebpf.ErrIterationAborted}, run: func(s *skeleton, _ *concurrentState, w, i int) error {
+			it := s.counts.Iterate()
+			for range it.All() {
+			}
+			return it.Err()
+		}},
+		{name: "MmapArray.Update", run: func(s *skeleton, _ *concurrentState, w, i int) error {
+			return s.buf.Update(uint32(i%4), elem{A: uint32(i)}, UpdateAny)
+		}},
+		{name: "MmapArray.Mmap", run: func(s *skeleton, st *concurrentState, w, i int) error {
+			v, err := s.buf.Mmap()
+			if err != nil {
+				return err
+			}
+			if old, ok := st.views.Swap(w, v); ok {
+				// Closing a view by hand while Close runs must be safe too.
+				return old.(*View[elem]).Close()
+			}
+			return nil
+		}},
+		{name: "View.Get", run: func(s *skeleton, st *concurrentState, w, i int) error {
+			v, ok := st.views.Load(w)
+			if !ok {
+				_, err := s.bss.Get(0)
+				return err
+			}
+			_, err := v.(*View[elem]).Get(i % 4)
+			return err
+		}},
+		{name: "View.Set", run: func(s *skeleton, st *concurrentState, w, i int) error {
+			return s.data.Set(0, dataSect{Magic: uint32(i)})
+		}},
+		{name: "Program.TestRun", run: func(s *skeleton, _ *concurrentState, w, i int) error {
+			_, err := s.bump.TestRun(nil)
+			return err
+		}},
+		{name: "Binder", run: func(s *skeleton, _ *concurrentState, w, i int) error {
+			b := NewBinder(s.coll)
+			BindMap[uint32, uint64](b, "counts")
+			if v := BindSection[bssSection](b, ".bss"); v != nil {
+				if err := v.Close(); err != nil {
+					return err
+				}
+			}
+			BindProgram(b, "bump")
+			return b.Err()
+		}},
+	}
+}
+
+// TestConcurrentClose runs every operation of concurrentOps from several
+// goroutines while another goroutine closes the collection, and a third
+// keeps creating and closing BPF maps so that the numbers of the closed
+// file descriptors are reused at once. Every call must succeed, fail with
+// one of its allowed errors, or fail with an error wrapping ErrClosed; a
+// call that starts after Close returned must fail with ErrClosed (a call
+// that reached a reused descriptor would instead succeed on another map).
+// No call may block forever, and -race must see no data race.
+func TestConcurrentClose(t *testing.T) {
+	requireKernel(t)
+	rounds, workers := 20, 4*runtime.GOMAXPROCS(0)
+	if raceEnabled {
+		rounds = 8
+	}
+	ops := concurrentOps()
+	spec, err := Open("sections.bpf.o", readObject(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// churn reuses file descriptor numbers as soon as Close frees them.
+	stopChurn := make(chan struct{})
+	churnDone := make(chan error, 1)
+	go func() {
+		churnDone <- churn(stopChurn)
+	}()
+	defer func() {
+		close(stopChurn)
+		if err := <-churnDone; err != nil {
+			t.Error(err)
+		}
+	}()
+
+	for round := range rounds {
+		s := loadSkeleton(t, spec)
+		st := &concurrentState{}
+		var (
+			calls     atomic.Int64
+			closeDone atomic.Bool
+			wg        sync.WaitGroup
+			mu        sync.Mutex
+			failures  []string
+			afterSeen = make([]bool, len(ops))
+		)
+		report := func(format string, args ...any) {
+			mu.Lock()
+			defer mu.Unlock()
+			if len(failures) < 20 {
+				failures = append(failures, fmt.Sprintf(format, args...))
+			}
+		}
+		for w := range workers {
+			wg.Go(func() {
+				// Run until this worker has run every operation once
+				// after Close returned.
+				afterCalls := 0
+				for i := 0; ; i++ {
+					op := ops[(w+i)%len(ops)]
+					after := closeDone.Load()
+					err := op.run(s, st, w, i)
+					calls.Add(1)
+					switch {
+					case after && !errors.Is(err, ErrClosed):
+						report("round %d: %s after Close: %v, want an error wrapping ErrClosed", round, op.name, err)
+					case err != nil && !errors.Is(err, ErrClosed) && !isAny(err, op.allow):
+						report("round %d: %s: %v", round, op.name, err)
+					}
+					if after {
+						mu.Lock()
+						afterSeen[(w+i)%len(ops)] = true
+						mu.Unlock()
+						if afterCalls++; afterCalls == len(ops) {
+							return
+						}
+					}
+				}
+			})
+		}
+		// Close once the workers are busy: at least a few calls each.
+		closed := make(chan error, 1)
+		go func() {
+			for calls.Load() < int64(workers*len(ops)) {
+				runtime.Gosched()
+			}
+			err := s.coll.Close()
+			closeDone.Store(true)
+			closed <- err
+		}()
+		done := make(chan struct{})
+		go func() {
+			wg.Wait()
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-time.After(2 * time.Minute):
+			// A deadlock: show where everyone is stuck.
+			buf := make([]byte, 1<<20)
+			t.Fatalf("round %d: calls still blocked 2 minutes after Close started:\n%s", round, buf[:runtime.Stack(buf, true)])
+		}
+		if err := <-closed; err != nil {
+			t.Errorf("round %d: Close: %v", round, err)
+		}
+		for _, f := range failures {
+			t.Error(f)
+		}
+		for i, seen := range afterSeen {
+			if !seen {
+				t.Errorf("round %d: %s never ran after Close", round, ops[i].name)
+			}
+		}
+		if t.Failed() {
+			return
+		}
+	}
+}
+
+// churn creates and closes BPF maps of the skeleton's shapes until stop is
+// closed, so that descriptor numbers freed by Close are taken again.
+func churn(stop <-chan struct{}) error {
+	specs := []*ebpf.MapSpec{
+		{Type: ebpf.Hash, KeySize: 4, ValueSize: 8, MaxEntries: 16},
+		{Type: ebpf.Array, KeySize: 4, ValueSize: 12, MaxEntries: 4},
+	}
+	for i := 0; ; i++ {
+		select {
+		case <-stop:
+			return nil
+		default:
+		}
+		m, err := ebpf.NewMap(specs[i%len(specs)])
+		if err != nil {
+			return fmt.Errorf("churn: %w", err)
+		}
+		if err := m.Close(); err != nil {
+			return fmt.Errorf("churn: %w", err)
+		}
+	}
+}
+
+func isAny(err error, targets []error) bool {
+	for _, t := range targets {
+		if errors.Is(err, t) {
+			return true
+		}
+	}
+	return false
+}

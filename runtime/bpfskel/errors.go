@@ -1,0 +1,232 @@
+package bpfskel
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/rlimit"
+	"golang.org/x/sys/unix"
+)
+
+// sentinel is an error value that also matches, with errors.Is, the
+// cilium/ebpf error it stands for: code written against either package's
+// errors keeps working.
+type sentinel struct {
+	msg  string
+	base error
+}
+
+func (e *sentinel) Error() string { return e.msg }
+func (e *sentinel) Unwrap() error { return e.base }
+
+var (
+	// ErrNotFound is wrapped by the errors of operations on a key that is
+	// not in the map (Lookup, LookupInto, Delete, Update with
+	// [UpdateExist]). It matches ebpf.ErrKeyNotExist too.
+	ErrNotFound error = &sentinel{"key does not exist", ebpf.ErrKeyNotExist}
+
+	// ErrKeyExists is wrapped by the error of Update with [UpdateNoExist]
+	// on a key that is already in the map. It matches ebpf.ErrKeyExist too.
+	ErrKeyExists error = &sentinel{"key already exists", ebpf.ErrKeyExist}
+
+	// ErrNotSupported is wrapped by errors that come from a kernel too old
+	// or configured without what the object needs (a map or program type, a
+	// helper, a flag). It matches ebpf.ErrNotSupported too; errors.As with
+	// *ebpf.UnsupportedFeatureError (github.com/cilium/ebpf/internal) is
+	// not possible outside cilium/ebpf, but the message names the feature
+	// and the kernel version that added it.
+	ErrNotSupported error = &sentinel{"not supported by this kernel", ebpf.ErrNotSupported}
+
+	// ErrClosed is wrapped by the errors of every operation on a
+	// [Collection] that was closed, or on a handle made from one: typed map
+	// operations and iterators, [MmapArray.Mmap], [View.Get] and
+	// [View.Set] (also after [View.Close]), [Program.TestRun] and every
+	// Bind function.
+	ErrClosed = errors.New("closed")
+
+	// ErrStale is wrapped by the error of opening a skeleton whose
+	// embedded object is not the object the skeleton was generated from
+	// (its digest differs): the generated types may not match the object.
+	// The fix is to regenerate the skeleton. The digest check that returns
+	// it lives with the lifecycle code (see CONTRACT.md).
+	ErrStale = errors.New("stale skeleton: the object is not the one the skeleton was generated from; regenerate the skeleton")
+)
+
+// LayoutError reports a Go type whose size differs from the size of the
+// BPF key, value or data section it mirrors: the skeleton no longer matches
+// its object (regenerate it), or a hand-written type is wrong. A [Binder]
+// records one for each mismatch; find it with errors.As.
+type LayoutError struct {
+	Map        string // the map or data section, as named in the object
+	What       string // "key" or "value"
+	GoSize     uint64 // unsafe.Sizeof of the Go type
+	ObjectSize uint64 // the size in the loaded object
+}
+
+func (e *LayoutError) Error() string {
+	return fmt.Sprintf("map %q: %s is %d bytes in Go, %d in the object", e.Map, e.What, e.GoSize, e.ObjectSize)
+}
+
+// PrivilegeError reports that the kernel refused an operation with EPERM
+// because the process lacks a capability. It wraps the cilium/ebpf error,
+// so errors.Is(err, unix.EPERM) holds.
+type PrivilegeError struct {
+	// Op is what was refused, such as "load".
+	Op string
+	// Capabilities are what the operation needs, CAP_BPF first (root has
+	// all of them; before Linux 5.8 CAP_SYS_ADMIN stands for CAP_BPF and
+	// CAP_PERFMON).
+	Capabilities []string
+	// Memlock, when not nil, says why RLIMIT_MEMLOCK could not be lifted:
+	// on kernels before 5.11 BPF memory is charged to it and EPERM may mean
+	// that the limit is too low rather than a missing capability.
+	Memlock error
+	// Err is the error the kernel's refusal came back as.
+	Err error
+}
+
+func (e *PrivilegeError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %v: the kernel refused: this process needs %s (or root)", e.Op, e.Err, strings.Join(e.Capabilities, " and "))
+	if e.Memlock != nil {
+		fmt.Fprintf(&b, "; or RLIMIT_MEMLOCK is too low: this kernel charges BPF memory to it and it could not be lifted (%v): raise it (ulimit -l unlimited) or grant CAP_SYS_RESOURCE", e.Memlock)
+	}
+	return b.String()
+}
+
+func (e *PrivilegeError) Unwrap() error { return e.Err }
+
+// opError is the error of an operation on one map or program. Its message
+// is the subject followed by the cause; errors.Is and errors.As see both
+// the package's sentinel the cause was classified as and the cause itself
+// (cilium/ebpf's error, with its errno).
+type opError struct {
+	subject string // `map "counts"`
+	kind    error  // a sentinel, or nil
+	err     error
+}
+
+func (e *opError) Error() string { return e.subject + ": " + e.err.Error() }
+
+func (e *opError) Unwrap() []error {
+	if e.kind == nil {
+		return []error{e.err}
+	}
+	return []error{e.kind, e.err}
+}
+
+// classify returns the sentinel that err stands for, or nil.
+func classify(err error) error {
+	switch {
+	case errors.Is(err, ebpf.ErrKeyNotExist):
+		return ErrNotFound
+	case errors.Is(err, ebpf.ErrKeyExist):
+		return ErrKeyExists
+	case errors.Is(err, ebpf.ErrNotSupported):
+		return ErrNotSupported
+	}
+	return nil
+}
+
+// wrapErr wraps err, the error of an operation on the map or program
+// called name (what is "map" or "program"), so that it also matches the
+// sentinel it stands for. It returns nil for a nil err.
+func wrapErr(what, name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &opError{subject: fmt.Sprintf("%s %q", what, name), kind: classify(err), err: err}
+}
+
+// closedErr is the error of operation op on the map or program called
+// name after its Collection was closed.
+func closedErr(what, name, op string) error {
+	return fmt.Errorf("%s %q: %s: collection %w", what, name, op, ErrClosed)
+}
+
+// removeMemlock lifts RLIMIT_MEMLOCK, once per process, on kernels that
+// charge BPF memory to it (before 5.11); elsewhere it does nothing.
+var removeMemlock = sync.OnceValue(rlimit.RemoveMemlock)
+
+// liftMemlock lifts RLIMIT_MEMLOCK where the kernel charges BPF memory to
+// it, and returns why that failed, or nil. cilium/ebpf decides whether the
+// kernel charges memlock by creating a map under a zero limit, which an
+// unprivileged process cannot do on any kernel: a failure is reported only
+// when the kernel release is older than 5.11, so that the refusal of an
+// unprivileged load on a current kernel does not blame the limit.
+func liftMemlock() error {
+	err := removeMemlock()
+	if err == nil || !chargesMemlock(kernelRelease()) {
+		return nil
+	}
+	return err
+}
+
+var kernelRelease = sync.OnceValue(func() string {
+	var u unix.Utsname
+	if unix.Uname(&u) != nil {
+		return ""
+	}
+	return unix.ByteSliceToString(u.Release[:])
+})
+
+// chargesMemlock reports whether a kernel of the given release ("5.10.0-
+// 21-amd64") charges BPF memory to RLIMIT_MEMLOCK: releases before 5.11
+// do (memcg accounting came with 5.11). An unreadable release counts as
+// old.
+func chargesMemlock(release string) bool {
+	var major, minor int
+	if n, _ := fmt.Sscanf(release, "%d.%d", &major, &minor); n != 2 {
+		return true
+	}
+	return major < 5 || major == 5 && minor < 11
+}
+
+// loadError wraps the error of loading the object called name. memlock is
+// what lifting RLIMIT_MEMLOCK returned; progTypes are the object's program
+// types, which decide the capabilities a refusal names.
+func loadError(name string, err, memlock error, progTypes []ebpf.ProgramType) error {
+	switch {
+	case errors.Is(err, unix.EPERM):
+		err = &PrivilegeError{Op: "load", Capabilities: loadCapabilities(progTypes), Memlock: memlock, Err: err}
+	case classify(err) != nil:
+		err = &opError{subject: "load", kind: classify(err), err: err}
+	default:
+		return fmt.Errorf("%s: load: %w", name, err)
+	}
+	return fmt.Errorf("%s: %w", name, err)
+}
+
+// loadCapabilities are the capabilities loading programs of the given
+// types needs, as the kernel's bpf_prog_load decides (is_perfmon_prog_type,
+// is_net_admin_prog_type): CAP_BPF always, CAP_PERFMON for tracing,
+// CAP_NET_ADMIN for networking.
+func loadCapabilities(progTypes []ebpf.ProgramType) []string {
+	caps := []string{"CAP_BPF"}
+	var perfmon, netAdmin bool
+	for _, t := range progTypes {
+		switch t {
+		case ebpf.Kprobe, ebpf.TracePoint, ebpf.PerfEvent, ebpf.RawTracepoint,
+			ebpf.RawTracepointWritable, ebpf.Tracing, ebpf.LSM, ebpf.StructOps:
+			perfmon = true
+		case ebpf.Extension:
+			perfmon, netAdmin = true, true
+		case ebpf.SchedCLS, ebpf.SchedACT, ebpf.XDP,
+			ebpf.LWTIn, ebpf.LWTOut, ebpf.LWTXmit, ebpf.LWTSeg6Local,
+			ebpf.SkSKB, ebpf.SkMsg, ebpf.LircMode2, ebpf.FlowDissector,
+			ebpf.CGroupDevice, ebpf.CGroupSock, ebpf.CGroupSockAddr, ebpf.CGroupSockopt,
+			ebpf.CGroupSysctl, ebpf.SockOps, ebpf.Netfilter:
+			netAdmin = true
+		}
+	}
+	if perfmon {
+		caps = append(caps, "CAP_PERFMON")
+	}
+	if netAdmin {
+		caps = append(caps, "CAP_NET_ADMIN")
+	}
+	return caps
+}
