@@ -43,6 +43,9 @@ func load(file string, data []byte, opts Options) (*Object, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkBTF(data); err != nil {
+		return nil, err
+	}
 	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("reading the BPF object: %w", err)
@@ -85,6 +88,8 @@ func checkELF(data []byte) (binary.ByteOrder, error) {
 	f, err := elfcheck.Check(data)
 	var notELF *elfcheck.NotELFError
 	switch {
+	case errors.As(err, &notELF) && bytes.HasPrefix(data, []byte(elf.ELFMAG)):
+		return nil, fmt.Errorf("a damaged or truncated ELF object (%v); rebuild it", err)
 	case errors.As(err, &notELF):
 		return nil, fmt.Errorf("not an ELF object (%v); pass the .o file clang wrote with -target bpf", err)
 	case err != nil:
@@ -92,6 +97,9 @@ func checkELF(data []byte) (binary.ByteOrder, error) {
 	}
 	if f.Machine != elf.EM_BPF {
 		return nil, fmt.Errorf("an ELF object for %s, not BPF; compile with clang -target bpf", f.Machine)
+	}
+	if err := checkSectionNames(f); err != nil {
+		return nil, err
 	}
 	if f.Section(".BTF") == nil {
 		return nil, errors.New("the object has no .BTF section; compile it with clang -g -target bpf (and do not strip .BTF)")
@@ -145,6 +153,9 @@ func modelMaps(obj *Object, spec *ebpf.CollectionSpec, n *namer, ty *typer) erro
 		}
 		hint := Identifier(name)
 		var err error
+		if _, ptr := btf.UnderlyingType(ms.Key).(*btf.Pointer); ptr {
+			return fmt.Errorf("map %q: key: is a pointer (%s), whose value is a kernel address that means nothing to user space; declare the key as __u64 if an address is meant", name, cname(skipQualifiers(ms.Key)))
+		}
 		if m.Key, err = ty.kvType(ms.Key, ms.KeySize, hint+"Key", fmt.Sprintf("as the key of map %s", Display(name))); err != nil {
 			return fmt.Errorf("map %q: key: %w", name, err)
 		}
@@ -200,6 +211,9 @@ func modelSections(obj *Object, spec *ebpf.CollectionSpec, stem string, n *namer
 		if !ok {
 			obj.Notes = append(obj.Notes, fmt.Sprintf("section %s has no BTF and is not mirrored", Display(name)))
 			continue
+		}
+		if ds.Size != ms.ValueSize {
+			return fmt.Errorf("section %s: its BTF says %d bytes but the ELF section has %d; the object is damaged (rebuild it)", Display(name), ds.Size, ms.ValueSize)
 		}
 		vars := append([]btf.VarSecinfo(nil), ds.Vars...)
 		sort.SliceStable(vars, func(i, j int) bool { return vars[i].Offset < vars[j].Offset })

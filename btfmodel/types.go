@@ -12,6 +12,11 @@ import (
 // maxTypeSize is the largest size BTF can express: sizes are 32-bit.
 const maxTypeSize = 1<<32 - 1
 
+// maxGoTypeSize is the largest type the model declares: Go cannot declare a
+// type of 2 GiB or more on 32-bit platforms, where generated code must
+// compile too. (No BPF map value or data section can be that large.)
+const maxGoTypeSize = 1<<31 - 1
+
 // maxDepth bounds how deeply types may nest; BTF without pointers cannot
 // form cycles, but a crafted object must fail cleanly, not exhaust the stack.
 const maxDepth = 64
@@ -21,10 +26,11 @@ type typer struct {
 	n     *namer
 	decls map[btf.Type]*Decl
 	order []*Decl
+	busy  map[*Decl]bool // declarations being laid out
 }
 
 func newTyper(n *namer) *typer {
-	return &typer{n: n, decls: map[btf.Type]*Decl{}}
+	return &typer{n: n, decls: map[btf.Type]*Decl{}, busy: map[*Decl]bool{}}
 }
 
 var (
@@ -98,7 +104,7 @@ func Display(n string) string {
 // enum types after where they were found; note explains a fallback.
 func (ty *typer) goType(t btf.Type, hint, where string, depth int) (typ *Type, note string, err error) {
 	if depth > maxDepth {
-		return nil, "", fmt.Errorf("types nest deeper than %d levels", maxDepth)
+		return nil, "", fmt.Errorf("types nest deeper than %d levels: a loop in the BTF, or a damaged object", maxDepth)
 	}
 	t = skipQualifiers(t)
 	switch v := t.(type) {
@@ -137,6 +143,8 @@ func (ty *typer) goType(t btf.Type, hint, where string, depth int) (typ *Type, n
 		}
 		if es := sizeOf(elem); es > 0 && uint64(v.Nelems) > maxTypeSize/uint64(es) {
 			return nil, "", fmt.Errorf("array of %d elements of %d bytes is larger than any BTF type can be (4 GiB)", v.Nelems, es)
+		} else if total := uint64(v.Nelems) * uint64(es); total > maxGoTypeSize {
+			return nil, "", fmt.Errorf("array of %d elements of %d bytes is %d bytes; Go cannot declare a type of 2 GiB or more on 32-bit platforms", v.Nelems, es, total)
 		}
 		return &Type{Kind: Array, Len: int(v.Nelems), Elem: elem}, note, nil
 
@@ -226,6 +234,11 @@ func alignOf(t *Type) int {
 // first time the type is seen.
 func (ty *typer) decl(t btf.Type, hint, where string, depth int) (*Decl, error) {
 	if d, ok := ty.decls[t]; ok {
+		if ty.busy[d] {
+			// Reached again while laying it out: C cannot express this,
+			// and Go would reject the recursive type.
+			return nil, fmt.Errorf("%s contains itself; the BTF is damaged", cname(t))
+		}
 		return d, nil
 	}
 	d := &Decl{Desc: t}
@@ -237,6 +250,9 @@ func (ty *typer) decl(t btf.Type, hint, where string, depth int) (*Decl, error) 
 		d.Kind, d.CKind, d.CName, d.Size = Union, "union", v.Name, int(v.Size)
 	case *btf.Enum:
 		d.Kind, d.CKind, d.CName, d.Size = Enum, "enum", v.Name, int(v.Size)
+	}
+	if d.Size > maxGoTypeSize {
+		return nil, fmt.Errorf("%s: is %d bytes; Go cannot declare a type of 2 GiB or more on 32-bit platforms", cname(t), d.Size)
 	}
 	name = d.CName
 	if name == "" {
@@ -256,6 +272,8 @@ func (ty *typer) decl(t btf.Type, hint, where string, depth int) (*Decl, error) 
 	ty.order = append(ty.order, d)
 
 	var err error
+	ty.busy[d] = true
+	defer delete(ty.busy, d)
 	switch v := t.(type) {
 	case *btf.Struct:
 		err = ty.layoutStruct(d, v.Members, depth)
