@@ -17,7 +17,9 @@ const bpfFMmapable = 0x400
 // by name into typed handles, checking each against the loaded object.
 // A failed bind returns nil and records why; [Binder.Err] reports every
 // failure at once. A generated skeleton binds everything, then checks Err
-// once. A Binder is not safe for concurrent use.
+// once. A Binder is not safe for concurrent use: goroutines that bind at
+// the same time each use their own, over the same Collection (binds racing
+// with Collection.Close fail with an error wrapping ErrClosed).
 type Binder struct {
 	c    *Collection
 	errs []error
