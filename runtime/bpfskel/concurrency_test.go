@@ -33,7 +33,8 @@ type concurrentOp struct {
 
 // concurrentState is what the operations share within one round.
 type concurrentState struct {
-	views sync.Map // worker -> *View[elem], opened by the "mmap" op
+	workers int
+	views   sync.Map // worker -> *View[elem], opened by the "MmapArray.Mmap" op
 }
 
 func concurrentOps() []concurrentOp {
@@ -76,7 +77,8 @@ func concurrentOps() []concurrentOp {
 			return nil
 		}},
 		{name: "View.Get", run: func(s *skeleton, st *concurrentState, w, i int) error {
-			v, ok := st.views.Load(w)
+			// The next worker's view, which that worker may be closing.
+			v, ok := st.views.Load((w + 1) % st.workers)
 			if !ok {
 				_, err := s.bss.Get(0)
 				return err
@@ -140,7 +142,7 @@ func TestConcurrentClose(t *testing.T) {
 
 	for round := range rounds {
 		s := loadSkeleton(t, spec)
-		st := &concurrentState{}
+		st := &concurrentState{workers: workers}
 		var (
 			calls     atomic.Int64
 			closeDone atomic.Bool
