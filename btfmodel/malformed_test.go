@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bpfskel/bpfskel/internal/objtest"
 	"github.com/cilium/ebpf/btf"
 )
 
@@ -22,7 +23,7 @@ type malformedCase struct {
 // hugeStruct is a struct that claims 4 GiB - 1 bytes.
 var hugeStruct = &btf.Struct{Name: "huge", Size: 1<<32 - 1, Members: []btf.Member{{Name: "x", Type: u32}}}
 
-// malformedCases builds every case from goodObject (or a committed
+// malformedCases builds every case from objtest.Good (or a committed
 // object), changing one thing.
 func malformedCases(tb testing.TB) []malformedCase {
 	tb.Helper()
@@ -30,16 +31,13 @@ func malformedCases(tb testing.TB) []malformedCase {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	build := func(change func(o *testObject)) []byte {
-		o := goodObject()
+	build := func(change func(o *objtest.Object)) []byte {
+		o := objtest.Good()
 		change(o)
-		return o.bytes(tb)
+		return o.Bytes(tb)
 	}
-	withMap := func(key, value btf.Type) func(o *testObject) {
-		return func(o *testObject) {
-			mapVar := &btf.Var{Name: "counts", Type: testMapDef(1, 16, key, value), Linkage: btf.GlobalVar}
-			o.types[0] = &btf.Datasec{Name: ".maps", Size: 32, Vars: []btf.VarSecinfo{{Type: mapVar, Offset: 0, Size: 32}}}
-		}
+	withMap := func(key, value btf.Type) func(o *objtest.Object) {
+		return func(o *objtest.Object) { o.Types[0] = objtest.WithMap(key, value) }
 	}
 	return []malformedCase{
 		{
@@ -60,8 +58,8 @@ func malformedCases(tb testing.TB) []malformedCase {
 		{
 			name: "truncated ELF (a section past the end)",
 			data: func() []byte {
-				b := build(func(*testObject) {})
-				h := sectionHeader(tb, b, ".BTF")
+				b := build(func(*objtest.Object) {})
+				h := objtest.SectionHeader(tb, b, ".BTF")
 				binary.LittleEndian.PutUint64(b[h+32:], 1<<20)
 				return b
 			}(),
@@ -69,38 +67,38 @@ func malformedCases(tb testing.TB) []malformedCase {
 		},
 		{
 			name: "wrong machine",
-			data: build(func(o *testObject) { o.machine = elf.EM_X86_64 }),
+			data: build(func(o *objtest.Object) { o.Machine = elf.EM_X86_64 }),
 			want: "an ELF object for EM_X86_64, not BPF; compile with clang -target bpf",
 		},
 		{
 			name: "no .BTF",
-			data: build(func(o *testObject) { o.types = nil }),
+			data: build(func(o *objtest.Object) { o.Types = nil }),
 			want: "the object has no .BTF section; compile it with clang -g -target bpf",
 		},
 		{
 			name: "BTF references a missing type",
-			data: build(func(o *testObject) {
-				o.patchBTF = func(tb testing.TB, raw []byte) {
-					setBTFTypeRef(raw, btfTypeRecords(tb, raw), btfIDByName(tb, raw, 14 /* var */, "magic"), 0x7fff)
+			data: build(func(o *objtest.Object) {
+				o.PatchBTF = func(tb testing.TB, raw []byte) {
+					objtest.SetTypeRef(raw, objtest.TypeRecords(tb, raw), objtest.TypeIDByName(tb, raw, 14 /* var */, "magic"), 0x7fff)
 				}
 			}),
 			want: "the BTF is damaged (rebuild the object): type 2: inflate type: type id 32767: not found",
 		},
 		{
 			name: "type loop through a typedef",
-			data: build(func(o *testObject) {
+			data: build(func(o *objtest.Object) {
 				loop := &btf.Typedef{Name: "loop_t", Type: u32}
-				o.types[1].(*btf.Datasec).Vars[0].Type.(*btf.Var).Type = loop
-				o.patchBTF = func(tb testing.TB, raw []byte) {
-					id := btfIDByName(tb, raw, 8 /* typedef */, "loop_t")
-					setBTFTypeRef(raw, btfTypeRecords(tb, raw), id, uint32(id))
+				o.Types[1].(*btf.Datasec).Vars[0].Type.(*btf.Var).Type = loop
+				o.PatchBTF = func(tb testing.TB, raw []byte) {
+					id := objtest.TypeIDByName(tb, raw, 8 /* typedef */, "loop_t")
+					objtest.SetTypeRef(raw, objtest.TypeRecords(tb, raw), id, uint32(id))
 				}
 			}),
 			want: `section .data: member "magic": types nest deeper than 64 levels: a loop in the BTF, or a damaged object`,
 		},
 		{
 			name: "struct that contains itself",
-			data: build(func(o *testObject) {
+			data: build(func(o *objtest.Object) {
 				self := &btf.Struct{Name: "self", Size: 8}
 				self.Members = []btf.Member{{Name: "me", Type: self}}
 				withMap(u32, self)(o)
@@ -114,41 +112,41 @@ func malformedCases(tb testing.TB) []malformedCase {
 		},
 		{
 			name: ".maps variable is not a struct",
-			data: build(func(o *testObject) {
+			data: build(func(o *objtest.Object) {
 				mapVar := &btf.Var{Name: "counts", Type: u32, Linkage: btf.GlobalVar}
-				o.types[0] = &btf.Datasec{Name: ".maps", Size: 4, Vars: []btf.VarSecinfo{{Type: mapVar, Offset: 0, Size: 4}}}
-				o.sections[0].data = make([]byte, 4)
-				o.symbols[0].size = 4
+				o.Types[0] = &btf.Datasec{Name: ".maps", Size: 4, Vars: []btf.VarSecinfo{{Type: mapVar, Offset: 0, Size: 4}}}
+				o.Sections[0].Data = make([]byte, 4)
+				o.Symbols[0].Size = 4
 			}),
 			want: `map "counts": its definition in .maps is "unsigned int", not a struct; declare maps as struct { __uint(type, ...); ... } counts SEC(".maps")`,
 		},
 		{
 			name: "duplicate section names",
-			data: build(func(o *testObject) {
-				o.sections = append(o.sections, testSection{name: ".data", typ: elf.SHT_PROGBITS, flags: elf.SHF_ALLOC | elf.SHF_WRITE, data: make([]byte, 8)})
+			data: build(func(o *objtest.Object) {
+				o.Sections = append(o.Sections, objtest.Section{Name: ".data", Type: elf.SHT_PROGBITS, Flags: elf.SHF_ALLOC | elf.SHF_WRITE, Data: make([]byte, 8)})
 			}),
 			want: `two sections are called ".data"`,
 		},
 		{
 			name: "data section size differs between BTF and ELF",
-			data: build(func(o *testObject) {
-				o.types[1].(*btf.Datasec).Size = 16
+			data: build(func(o *objtest.Object) {
+				o.Types[1].(*btf.Datasec).Size = 16
 			}),
 			want: "section .data: its BTF says 16 bytes but the ELF section has 4",
 		},
 		{
 			name: "BTF array of 2^32-1 elements",
-			data: build(func(o *testObject) {
+			data: build(func(o *objtest.Object) {
 				big := &btf.Array{Index: u32, Type: u32, Nelems: 1<<32 - 1}
-				o.types[1].(*btf.Datasec).Vars[0].Type.(*btf.Var).Type = big
+				o.Types[1].(*btf.Datasec).Vars[0].Type.(*btf.Var).Type = big
 			}),
 			want: `section .data: member "magic": array of 4294967295 elements of 4 bytes is larger than any BTF type can be (4 GiB)`,
 		},
 		{
 			name: "array of 2 GiB",
-			data: build(func(o *testObject) {
+			data: build(func(o *objtest.Object) {
 				big := &btf.Array{Index: u32, Type: u8, Nelems: 1 << 31}
-				o.types[1].(*btf.Datasec).Vars[0].Type.(*btf.Var).Type = big
+				o.Types[1].(*btf.Datasec).Vars[0].Type.(*btf.Var).Type = big
 			}),
 			want: `section .data: member "magic": array of 2147483648 elements of 1 bytes is 2147483648 bytes; Go cannot declare a type of 2 GiB or more on 32-bit platforms`,
 		},
@@ -159,8 +157,8 @@ func malformedCases(tb testing.TB) []malformedCase {
 		},
 		{
 			name: ".bss of 4 GiB",
-			data: build(func(o *testObject) {
-				o.sections = append(o.sections, testSection{name: ".bss", typ: elf.SHT_NOBITS, flags: elf.SHF_ALLOC | elf.SHF_WRITE, size: 1 << 32})
+			data: build(func(o *objtest.Object) {
+				o.Sections = append(o.Sections, objtest.Section{Name: ".bss", Type: elf.SHT_NOBITS, Flags: elf.SHF_ALLOC | elf.SHF_WRITE, Size: 1 << 32})
 			}),
 			want: `section ".bss": claims 4294967296 zero-filled bytes, more than the 268435456 (256 MiB) bpfskel accepts`,
 		},
@@ -171,7 +169,7 @@ func malformedCases(tb testing.TB) []malformedCase {
 // that names the file and the fault; none panics or allocates what it
 // claims.
 func TestMalformedObjects(t *testing.T) {
-	good := goodObject().bytes(t)
+	good := objtest.Good().Bytes(t)
 	if _, err := Load("good.bpf.o", good, Options{}); err != nil {
 		t.Fatalf("the unmodified test object does not load: %v", err)
 	}

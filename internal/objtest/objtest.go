@@ -1,4 +1,8 @@
-package btfmodel
+// Package objtest writes small BPF ELF objects for tests: sections,
+// symbols and BTF (marshalled by cilium/ebpf) laid out the way clang lays
+// them out, so that a test can build a valid object and break one thing
+// in it. Tests of btfmodel (the malformed-object table) and gen use it.
+package objtest
 
 import (
 	"bytes"
@@ -9,47 +13,52 @@ import (
 	"github.com/cilium/ebpf/btf"
 )
 
-// testObject describes a small BPF ELF object (maps and global data, no
-// programs) that malformedCases mutates. objectBytes writes it the way
-// clang lays one out: ELF64 little endian, sections, then .symtab,
-// .strtab and the section header table.
-type testObject struct {
-	machine  elf.Machine
-	sections []testSection
-	symbols  []testSymbol
-	// types are marshalled into .BTF (nil: no .BTF section); patchBTF, if
+// Object describes a small BPF ELF object (maps and global data, no
+// programs). Bytes writes it the way clang lays one out: ELF64 little
+// endian, sections, then .symtab, .strtab and the section header table.
+type Object struct {
+	Machine  elf.Machine
+	Sections []Section
+	Symbols  []Symbol
+	// Types are marshalled into .BTF (nil: no .BTF section); PatchBTF, if
 	// set, edits the marshalled bytes.
-	types    []btf.Type
-	patchBTF func(tb testing.TB, raw []byte)
-	// patch edits the finished file (header fields, section headers).
-	patch func(file []byte, shoff int)
+	Types    []btf.Type
+	PatchBTF func(tb testing.TB, raw []byte)
 }
 
-type testSection struct {
-	name  string
-	typ   elf.SectionType
-	flags elf.SectionFlag
-	data  []byte
-	size  uint64 // NOBITS sections only
+// Section is one section of an Object.
+type Section struct {
+	Name  string
+	Type  elf.SectionType
+	Flags elf.SectionFlag
+	Data  []byte
+	Size  uint64 // NOBITS sections only
 }
 
-type testSymbol struct {
-	name    string
-	section string
-	value   uint64
-	size    uint64
+// Symbol is a global object symbol of an Object.
+type Symbol struct {
+	Name    string
+	Section string
+	Value   uint64
+	Size    uint64
 }
 
-// testMapDef is the BTF of a BTF-style map definition
+// Integer types the objects use.
+var (
+	I32 = &btf.Int{Name: "int", Size: 4, Encoding: btf.Signed}
+	U32 = &btf.Int{Name: "unsigned int", Size: 4}
+	U64 = &btf.Int{Name: "unsigned long long", Size: 8}
+)
+
+// MapDef is the BTF of a BTF-style map definition
 //
 //	struct { __uint(type, typ); __uint(max_entries, n); __type(key, K); __type(value, V); }
 //
 // as clang emits it: each field is a pointer (to an array whose length is
 // the number, or to the key or value type).
-func testMapDef(typ, maxEntries uint32, key, value btf.Type) *btf.Struct {
-	i32 := &btf.Int{Name: "int", Size: 4, Encoding: btf.Signed}
+func MapDef(typ, maxEntries uint32, key, value btf.Type) *btf.Struct {
 	num := func(n uint32) btf.Type {
-		return &btf.Pointer{Target: &btf.Array{Index: i32, Type: i32, Nelems: n}}
+		return &btf.Pointer{Target: &btf.Array{Index: I32, Type: I32, Nelems: n}}
 	}
 	return &btf.Struct{Size: 32, Members: []btf.Member{
 		{Name: "type", Type: num(typ), Offset: 0},
@@ -59,35 +68,42 @@ func testMapDef(typ, maxEntries uint32, key, value btf.Type) *btf.Struct {
 	}}
 }
 
-// goodObject is a valid object: a hash map "counts" (u32 -> u64) and a
-// .data section with one u32 variable "magic".
-func goodObject() *testObject {
-	mapVar := &btf.Var{Name: "counts", Type: testMapDef(1 /* BPF_MAP_TYPE_HASH */, 16, u32, u64), Linkage: btf.GlobalVar}
-	dataVar := &btf.Var{Name: "magic", Type: u32, Linkage: btf.GlobalVar}
-	return &testObject{
-		machine: elf.EM_BPF,
-		sections: []testSection{
-			{name: ".maps", typ: elf.SHT_PROGBITS, flags: elf.SHF_ALLOC | elf.SHF_WRITE, data: make([]byte, 32)},
-			{name: ".data", typ: elf.SHT_PROGBITS, flags: elf.SHF_ALLOC | elf.SHF_WRITE, data: []byte{0x34, 0x12, 0, 0}},
-			{name: "license", typ: elf.SHT_PROGBITS, flags: elf.SHF_ALLOC | elf.SHF_WRITE, data: []byte("GPL\x00")},
+// WithMap returns Good's "counts" hash map definition with the given key
+// and value types, as the Datasec that replaces Types[0].
+func WithMap(key, value btf.Type) *btf.Datasec {
+	mapVar := &btf.Var{Name: "counts", Type: MapDef(1 /* BPF_MAP_TYPE_HASH */, 16, key, value), Linkage: btf.GlobalVar}
+	return &btf.Datasec{Name: ".maps", Size: 32, Vars: []btf.VarSecinfo{{Type: mapVar, Offset: 0, Size: 32}}}
+}
+
+// Good is a valid object: a hash map "counts" (u32 -> u64) in .maps
+// (Types[0]) and a .data section (Types[1]) with one u32 variable
+// "magic".
+func Good() *Object {
+	dataVar := &btf.Var{Name: "magic", Type: U32, Linkage: btf.GlobalVar}
+	return &Object{
+		Machine: elf.EM_BPF,
+		Sections: []Section{
+			{Name: ".maps", Type: elf.SHT_PROGBITS, Flags: elf.SHF_ALLOC | elf.SHF_WRITE, Data: make([]byte, 32)},
+			{Name: ".data", Type: elf.SHT_PROGBITS, Flags: elf.SHF_ALLOC | elf.SHF_WRITE, Data: []byte{0x34, 0x12, 0, 0}},
+			{Name: "license", Type: elf.SHT_PROGBITS, Flags: elf.SHF_ALLOC | elf.SHF_WRITE, Data: []byte("GPL\x00")},
 		},
-		symbols: []testSymbol{
-			{name: "counts", section: ".maps", size: 32},
-			{name: "magic", section: ".data", size: 4},
+		Symbols: []Symbol{
+			{Name: "counts", Section: ".maps", Size: 32},
+			{Name: "magic", Section: ".data", Size: 4},
 		},
-		types: []btf.Type{
-			&btf.Datasec{Name: ".maps", Size: 32, Vars: []btf.VarSecinfo{{Type: mapVar, Offset: 0, Size: 32}}},
+		Types: []btf.Type{
+			WithMap(U32, U64),
 			&btf.Datasec{Name: ".data", Size: 4, Vars: []btf.VarSecinfo{{Type: dataVar, Offset: 0, Size: 4}}},
 		},
 	}
 }
 
-// bytes writes the object.
-func (o *testObject) bytes(tb testing.TB) []byte {
+// Bytes writes the object.
+func (o *Object) Bytes(tb testing.TB) []byte {
 	tb.Helper()
-	secs := append([]testSection(nil), o.sections...)
-	if o.types != nil {
-		b, err := btf.NewBuilder(o.types, nil)
+	secs := append([]Section(nil), o.Sections...)
+	if o.Types != nil {
+		b, err := btf.NewBuilder(o.Types, nil)
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -95,10 +111,10 @@ func (o *testObject) bytes(tb testing.TB) []byte {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		if o.patchBTF != nil {
-			o.patchBTF(tb, raw)
+		if o.PatchBTF != nil {
+			o.PatchBTF(tb, raw)
 		}
-		secs = append(secs, testSection{name: ".BTF", typ: elf.SHT_PROGBITS, data: raw})
+		secs = append(secs, Section{Name: ".BTF", Type: elf.SHT_PROGBITS, Data: raw})
 	}
 
 	// Section 0 is SHT_NULL; then the object's sections; then .symtab
@@ -113,36 +129,36 @@ func (o *testObject) bytes(tb testing.TB) []byte {
 	}
 	index := map[string]int{}
 	for i, s := range secs {
-		if _, dup := index[s.name]; !dup {
-			index[s.name] = i + 1
+		if _, dup := index[s.Name]; !dup {
+			index[s.Name] = i + 1
 		}
 	}
 	var symtab bytes.Buffer
 	le := binary.LittleEndian
 	symtab.Write(make([]byte, 24)) // the null symbol
-	for _, sym := range o.symbols {
-		idx, ok := index[sym.section]
+	for _, sym := range o.Symbols {
+		idx, ok := index[sym.Section]
 		if !ok {
-			tb.Fatalf("symbol %s in unknown section %s", sym.name, sym.section)
+			tb.Fatalf("symbol %s in unknown section %s", sym.Name, sym.Section)
 		}
 		var e [24]byte
-		le.PutUint32(e[0:], addStr(sym.name))
+		le.PutUint32(e[0:], addStr(sym.Name))
 		e[4] = byte(elf.STB_GLOBAL)<<4 | byte(elf.STT_OBJECT)
 		le.PutUint16(e[6:], uint16(idx))
-		le.PutUint64(e[8:], sym.value)
-		le.PutUint64(e[16:], sym.size)
+		le.PutUint64(e[8:], sym.Value)
+		le.PutUint64(e[16:], sym.Size)
 		symtab.Write(e[:])
 	}
 	strtabIdx := len(secs) + 2
 	secs = append(secs,
-		testSection{name: ".symtab", typ: elf.SHT_SYMTAB, data: symtab.Bytes()},
-		testSection{name: ".strtab", typ: elf.SHT_STRTAB},
+		Section{Name: ".symtab", Type: elf.SHT_SYMTAB, Data: symtab.Bytes()},
+		Section{Name: ".strtab", Type: elf.SHT_STRTAB},
 	)
 	names := make([]uint32, len(secs))
 	for i, s := range secs {
-		names[i] = addStr(s.name)
+		names[i] = addStr(s.Name)
 	}
-	secs[len(secs)-1].data = strtab.Bytes()
+	secs[len(secs)-1].Data = strtab.Bytes()
 
 	file := make([]byte, 64)
 	type placed struct{ off, size uint64 }
@@ -151,12 +167,12 @@ func (o *testObject) bytes(tb testing.TB) []byte {
 		for len(file)%8 != 0 {
 			file = append(file, 0)
 		}
-		places[i] = placed{uint64(len(file)), uint64(len(s.data))}
-		if s.typ == elf.SHT_NOBITS {
-			places[i].size = s.size
+		places[i] = placed{uint64(len(file)), uint64(len(s.Data))}
+		if s.Type == elf.SHT_NOBITS {
+			places[i].size = s.Size
 			continue
 		}
-		file = append(file, s.data...)
+		file = append(file, s.Data...)
 	}
 	for len(file)%8 != 0 {
 		file = append(file, 0)
@@ -166,12 +182,12 @@ func (o *testObject) bytes(tb testing.TB) []byte {
 	for i, s := range secs {
 		var h [64]byte
 		le.PutUint32(h[0:], names[i])
-		le.PutUint32(h[4:], uint32(s.typ))
-		le.PutUint64(h[8:], uint64(s.flags))
+		le.PutUint32(h[4:], uint32(s.Type))
+		le.PutUint64(h[8:], uint64(s.Flags))
 		le.PutUint64(h[24:], places[i].off)
 		le.PutUint64(h[32:], places[i].size)
 		le.PutUint64(h[48:], 8) // alignment
-		if s.typ == elf.SHT_SYMTAB {
+		if s.Type == elf.SHT_SYMTAB {
 			le.PutUint32(h[40:], uint32(strtabIdx)) // link: the string table
 			le.PutUint32(h[44:], 1)                 // info: first global symbol
 			le.PutUint64(h[56:], 24)                // entry size
@@ -182,23 +198,20 @@ func (o *testObject) bytes(tb testing.TB) []byte {
 	// The ELF header.
 	copy(file, []byte{0x7f, 'E', 'L', 'F', byte(elf.ELFCLASS64), byte(elf.ELFDATA2LSB), byte(elf.EV_CURRENT)})
 	le.PutUint16(file[16:], uint16(elf.ET_REL))
-	le.PutUint16(file[18:], uint16(o.machine))
+	le.PutUint16(file[18:], uint16(o.Machine))
 	le.PutUint32(file[20:], uint32(elf.EV_CURRENT))
 	le.PutUint64(file[40:], uint64(shoff))
 	le.PutUint16(file[52:], 64)                  // header size
 	le.PutUint16(file[58:], 64)                  // section header size
 	le.PutUint16(file[60:], uint16(len(secs)+1)) // section count
 	le.PutUint16(file[62:], uint16(strtabIdx))   // section name table
-	if o.patch != nil {
-		o.patch(file, shoff)
-	}
 	return file
 }
 
-// btfTypeRecords walks the type section of raw BTF (little endian) and
+// TypeRecords walks the type section of raw BTF (little endian) and
 // returns the byte offset of each type's record, indexed by type ID (ID 0,
 // void, has none).
-func btfTypeRecords(tb testing.TB, raw []byte) []int {
+func TypeRecords(tb testing.TB, raw []byte) []int {
 	tb.Helper()
 	le := binary.LittleEndian
 	hdrLen := int(le.Uint32(raw[4:]))
@@ -224,19 +237,19 @@ func btfTypeRecords(tb testing.TB, raw []byte) []int {
 	return recs
 }
 
-// setBTFTypeRef sets the type (or size) field of the record of type id.
-func setBTFTypeRef(raw []byte, recs []int, id int, ref uint32) {
+// SetTypeRef sets the type (or size) field of the record of type id.
+func SetTypeRef(raw []byte, recs []int, id int, ref uint32) {
 	binary.LittleEndian.PutUint32(raw[recs[id]+8:], ref)
 }
 
-// btfIDByName returns the ID of the first type named name with the given
+// TypeIDByName returns the ID of the first type named name with the given
 // kind, from the marshalled BTF.
-func btfIDByName(tb testing.TB, raw []byte, kind uint32, name string) int {
+func TypeIDByName(tb testing.TB, raw []byte, kind uint32, name string) int {
 	tb.Helper()
 	le := binary.LittleEndian
 	hdrLen := int(le.Uint32(raw[4:]))
 	strOff := hdrLen + int(le.Uint32(raw[16:]))
-	for id, off := range btfTypeRecords(tb, raw) {
+	for id, off := range TypeRecords(tb, raw) {
 		if id == 0 {
 			continue
 		}
@@ -253,9 +266,9 @@ func btfIDByName(tb testing.TB, raw []byte, kind uint32, name string) int {
 	return 0
 }
 
-// sectionHeader returns the offset of the header of the section called
-// name in a file written by bytes.
-func sectionHeader(tb testing.TB, file []byte, name string) int {
+// SectionHeader returns the offset of the header of the section called
+// name in a file written by Bytes.
+func SectionHeader(tb testing.TB, file []byte, name string) int {
 	tb.Helper()
 	f, err := elf.NewFile(bytes.NewReader(file))
 	if err != nil {
