@@ -1,10 +1,10 @@
 package btfmodel
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bpfskel/bpfskel/internal/objtest"
 )
 
 // FuzzLoad: any bytes given as an object either give a model or an error
@@ -13,17 +13,7 @@ import (
 // target is cheaper per input, so it reaches further into the object
 // reader. The committed objects and testdata/fuzz/FuzzLoad seed it.
 func FuzzLoad(f *testing.F) {
-	objs, err := filepath.Glob("../testdata/golden/*/*.bpf.o")
-	if err != nil || len(objs) == 0 {
-		f.Fatalf("no seed objects: %v", err)
-	}
-	for _, obj := range objs {
-		b, err := os.ReadFile(obj)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	objtest.SeedGolden(f)
 	for _, c := range malformedCases(f) {
 		f.Add(c.data)
 	}

@@ -3,29 +3,18 @@ package gen_test
 import (
 	"go/parser"
 	"go/token"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/bpfskel/bpfskel/btfmodel"
 	"github.com/bpfskel/bpfskel/gen"
+	"github.com/bpfskel/bpfskel/internal/objtest"
 )
 
 // FuzzGenerate: any bytes given as an object either fail with an error or
 // give a skeleton that parses; never a panic. The committed objects seed it,
 // so plain go test runs them; go test -fuzz FuzzGenerate ./gen explores.
 func FuzzGenerate(f *testing.F) {
-	objs, err := filepath.Glob("../testdata/golden/*/*.bpf.o")
-	if err != nil || len(objs) == 0 {
-		f.Fatalf("no seed objects: %v", err)
-	}
-	for _, obj := range objs {
-		b, err := os.ReadFile(obj)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	objtest.SeedGolden(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		model, err := btfmodel.Load("fuzz.bpf.o", data, btfmodel.Options{})
 		if err != nil {

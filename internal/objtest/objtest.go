@@ -8,6 +8,8 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/cilium/ebpf/btf"
@@ -282,4 +284,22 @@ func SectionHeader(tb testing.TB, file []byte, name string) int {
 	}
 	tb.Fatalf("no section %s", name)
 	return 0
+}
+
+// SeedGolden adds every committed golden object to f's seed corpus. It is
+// for fuzz targets in packages one directory below the module root (the
+// objects are ../testdata/golden/*/*.bpf.o from there).
+func SeedGolden(f *testing.F) {
+	f.Helper()
+	objs, err := filepath.Glob("../testdata/golden/*/*.bpf.o")
+	if err != nil || len(objs) == 0 {
+		f.Fatalf("no seed objects: %v", err)
+	}
+	for _, obj := range objs {
+		b, err := os.ReadFile(obj)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
 }

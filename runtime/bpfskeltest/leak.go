@@ -75,55 +75,64 @@ func CountResources() (Resources, error) {
 // kernel shortly after their last reference goes, so poll for a count to
 // drop rather than expecting it at once.
 func KernelObjects(unique string) (maps, progs int, err error) {
-	for id := ebpf.MapID(0); ; {
-		id, err = ebpf.MapGetNextID(id)
+	maps, err = countNamed(ebpf.MapGetNextID, func(id ebpf.MapID) (string, error) {
+		m, err := ebpf.NewMapFromID(id)
+		if err != nil {
+			return "", err
+		}
+		defer m.Close()
+		info, err := m.Info()
+		if err != nil {
+			return "", err
+		}
+		return info.Name, nil
+	}, unique)
+	if err != nil {
+		return 0, 0, fmt.Errorf("maps: %w", err)
+	}
+	progs, err = countNamed(ebpf.ProgramGetNextID, func(id ebpf.ProgramID) (string, error) {
+		p, err := ebpf.NewProgramFromID(id)
+		if err != nil {
+			return "", err
+		}
+		defer p.Close()
+		info, err := p.Info()
+		if err != nil {
+			return "", err
+		}
+		return info.Name, nil
+	}, unique)
+	if err != nil {
+		return 0, 0, fmt.Errorf("programs: %w", err)
+	}
+	return maps, progs, nil
+}
+
+// countNamed walks the kernel's IDs of one kind of object with next and
+// counts those whose name, read by name, contains unique. Objects freed
+// during the walk are skipped.
+func countNamed[ID ~uint32](next func(ID) (ID, error), name func(ID) (string, error), unique string) (int, error) {
+	n := 0
+	for id := ID(0); ; {
+		var err error
+		id, err = next(id)
 		if errors.Is(err, os.ErrNotExist) {
-			break
+			return n, nil
 		}
 		if err != nil {
-			return 0, 0, fmt.Errorf("next map ID: %w", err)
+			return 0, fmt.Errorf("next ID: %w", err)
 		}
-		m, err := ebpf.NewMapFromID(id)
+		got, err := name(id)
 		if errors.Is(err, os.ErrNotExist) {
 			continue // freed meanwhile
 		}
 		if err != nil {
-			return 0, 0, fmt.Errorf("map %d: %w", id, err)
+			return 0, fmt.Errorf("ID %d: %w", id, err)
 		}
-		info, err := m.Info()
-		m.Close()
-		if err != nil {
-			return 0, 0, fmt.Errorf("map %d: info: %w", id, err)
-		}
-		if strings.Contains(info.Name, unique) {
-			maps++
+		if strings.Contains(got, unique) {
+			n++
 		}
 	}
-	for id := ebpf.ProgramID(0); ; {
-		id, err = ebpf.ProgramGetNextID(id)
-		if errors.Is(err, os.ErrNotExist) {
-			break
-		}
-		if err != nil {
-			return 0, 0, fmt.Errorf("next program ID: %w", err)
-		}
-		p, err := ebpf.NewProgramFromID(id)
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return 0, 0, fmt.Errorf("program %d: %w", id, err)
-		}
-		info, err := p.Info()
-		p.Close()
-		if err != nil {
-			return 0, 0, fmt.Errorf("program %d: info: %w", id, err)
-		}
-		if strings.Contains(info.Name, unique) {
-			progs++
-		}
-	}
-	return maps, progs, nil
 }
 
 // UniqueName returns tag followed by 5 random hex digits: a string that
