@@ -68,8 +68,8 @@
 //     operation on every handle returns it after Close, including calls
 //     racing with Close from other goroutines; see [Collection.Close].
 //   - [ErrNotSupported]: the kernel lacks what the object or the call
-//     needs (a map or program type, a helper, a flag). Matches
-//     ebpf.ErrNotSupported too.
+//     needs (a map or program type, a helper, a flag, an operation on
+//     this type of map). Matches ebpf.ErrNotSupported too.
 //   - [*LayoutError]: a bind found a Go type whose size is not the size of
 //     the key, value or section in the loaded object; it carries the map's
 //     name and both sizes.

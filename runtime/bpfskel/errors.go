@@ -32,12 +32,11 @@ var (
 	// on a key that is already in the map. It matches ebpf.ErrKeyExist too.
 	ErrKeyExists error = &sentinel{"key already exists", ebpf.ErrKeyExist}
 
-	// ErrNotSupported is wrapped by errors that come from a kernel too old
-	// or configured without what the object needs (a map or program type, a
-	// helper, a flag). It matches ebpf.ErrNotSupported too; errors.As with
-	// *ebpf.UnsupportedFeatureError (github.com/cilium/ebpf/internal) is
-	// not possible outside cilium/ebpf, but the message names the feature
-	// and the kernel version that added it.
+	// ErrNotSupported is wrapped by the errors of what this kernel does not
+	// support: a feature of a newer or differently configured kernel (a map
+	// or program type, a helper, a flag), or an operation the map type
+	// lacks (a lookup on a ring buffer). It matches ebpf.ErrNotSupported
+	// too; the message names the feature.
 	ErrNotSupported error = &sentinel{"not supported by this kernel", ebpf.ErrNotSupported}
 
 	// ErrClosed is wrapped by the errors of every operation on a
