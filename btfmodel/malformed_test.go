@@ -97,6 +97,18 @@ func malformedCases(tb testing.TB) []malformedCase {
 			want: `section .data: member "magic": types nest deeper than 64 levels: a loop in the BTF, or a damaged object`,
 		},
 		{
+			name: "type loop through a const",
+			data: build(func(o *objtest.Object) {
+				loop := &btf.Const{Type: u32}
+				o.Types[1].(*btf.Datasec).Vars[0].Type.(*btf.Var).Type = &btf.Typedef{Name: "const_loop_t", Type: loop}
+				o.PatchBTF = func(tb testing.TB, raw []byte) {
+					id := objtest.TypeIDByName(tb, raw, 10 /* const */, "")
+					objtest.SetTypeRef(raw, objtest.TypeRecords(tb, raw), id, uint32(id))
+				}
+			}),
+			want: `section .data: member "magic": qualifiers (const, volatile, restrict, type tags) nest deeper than 64 levels: a loop in the BTF, or a damaged object`,
+		},
+		{
 			name: "struct that contains itself",
 			data: build(func(o *objtest.Object) {
 				self := &btf.Struct{Name: "self", Size: 8}

@@ -160,6 +160,10 @@ func (ty *typer) goType(t btf.Type, hint, where string, depth int) (typ *Type, n
 
 	case *btf.Void:
 		return nil, "", errors.New("type void has no layout")
+
+	case *btf.Const, *btf.Volatile, *btf.Restrict, *btf.TypeTag:
+		// skipQualifiers gave up.
+		return nil, "", fmt.Errorf("qualifiers (const, volatile, restrict, type tags) nest deeper than %d levels: a loop in the BTF, or a damaged object", maxDepth)
 	}
 	return nil, "", fmt.Errorf("%s (%T) cannot be mirrored in Go", cname(t), t)
 }
