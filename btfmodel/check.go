@@ -52,8 +52,17 @@ func checkBTF(data []byte) error {
 		if !ok {
 			return fmt.Errorf("section .maps: entry at offset %d is %s, not a variable", vs.Offset, cname(vs.Type))
 		}
-		if _, ok := btf.UnderlyingType(v.Type).(*btf.Struct); !ok {
+		def, ok := btf.UnderlyingType(v.Type).(*btf.Struct)
+		if !ok {
 			return fmt.Errorf("map %q: its definition in .maps is %s, not a struct; declare maps as struct { __uint(type, ...); ... } %s SEC(\".maps\")", v.Name, cname(skipQualifiers(v.Type)), Display(v.Name))
+		}
+		for _, m := range def.Members {
+			if m.Name != "key" && m.Name != "value" {
+				continue
+			}
+			if _, ok := skipQualifiers(m.Type).(*btf.Pointer); !ok {
+				return fmt.Errorf("map %q: member %s of its definition is %s, not a pointer; declare it with __type(%s, T)", v.Name, m.Name, cname(skipQualifiers(m.Type)), m.Name)
+			}
 		}
 	}
 	return nil

@@ -153,9 +153,6 @@ func modelMaps(obj *Object, spec *ebpf.CollectionSpec, n *namer, ty *typer) erro
 		}
 		hint := Identifier(name)
 		var err error
-		if _, ptr := btf.UnderlyingType(ms.Key).(*btf.Pointer); ptr {
-			return fmt.Errorf("map %q: key: is a pointer (%s), whose value is a kernel address that means nothing to user space; declare the key as __u64 if an address is meant", name, cname(skipQualifiers(ms.Key)))
-		}
 		if m.Key, err = ty.kvType(ms.Key, ms.KeySize, hint+"Key", fmt.Sprintf("as the key of map %s", Display(name))); err != nil {
 			return fmt.Errorf("map %q: key: %w", name, err)
 		}

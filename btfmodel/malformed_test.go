@@ -118,9 +118,15 @@ func malformedCases(tb testing.TB) []malformedCase {
 			want: `map "counts": value: struct self: member "me": struct self contains itself`,
 		},
 		{
-			name: "map key is a pointer",
-			data: build(withMap(&btf.Pointer{Target: u32}, u64)),
-			want: `map "counts": key: is a pointer`,
+			// __u32 key; where __type(key, __u32) gives __u32 *key.
+			name: "map key member is not a pointer",
+			data: build(func(o *objtest.Object) {
+				def := objtest.MapDef(1, 16, u32, u64)
+				def.Members[2].Type = u32
+				mapVar := &btf.Var{Name: "counts", Type: def, Linkage: btf.GlobalVar}
+				o.Types[0] = &btf.Datasec{Name: ".maps", Size: 32, Vars: []btf.VarSecinfo{{Type: mapVar, Offset: 0, Size: 32}}}
+			}),
+			want: `map "counts": member key of its definition is "unsigned int", not a pointer; declare it with __type(key, T)`,
 		},
 		{
 			name: ".maps variable is not a struct",
@@ -174,6 +180,22 @@ func malformedCases(tb testing.TB) []malformedCase {
 			}),
 			want: `section ".bss": claims 4294967296 zero-filled bytes, more than the 268435456 (256 MiB) bpfskel accepts`,
 		},
+	}
+}
+
+// TestPointerKey: a map keyed by a kernel pointer, as libbpf-tools' biotop
+// and biosnoop key requests by struct request *, is not malformed: the key
+// is the pointer's 64-bit value, an identity user space may read and
+// compare but not follow.
+func TestPointerKey(t *testing.T) {
+	o := objtest.Good()
+	o.Types[0] = objtest.WithMap(&btf.Pointer{Target: &btf.Struct{Name: "request"}}, u64)
+	obj, err := Load("ptr.bpf.o", o.Bytes(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := obj.Maps[0]; m.KeySize != 8 || typeStr(m.Key) != "uint64" {
+		t.Errorf("key of %s: %d bytes, Go type %s; want 8 bytes, uint64", m.CName, m.KeySize, typeStr(m.Key))
 	}
 }
 
