@@ -268,10 +268,10 @@ func (a *CgroupArray) Clear(index uint32) error {
 
 // XSKMap is a handle on an XSKMAP map, the AF_XDP sockets that
 // bpf_redirect_map hands frames to, created by [BindXSKMap]. The kernel
-// accepts only AF_XDP sockets that are bound to a device and queue with an
-// RX ring (otherwise Set fails with EOPNOTSUPP), and refuses lookups from
-// user space (EOPNOTSUPP), so there is no Lookup. An XSKMap is safe for
-// concurrent use.
+// takes any AF_XDP socket (frames reach it once it is bound to the device
+// and queue with an RX ring) and refuses other sockets. It refuses lookups
+// from user space (EOPNOTSUPP), so there is no Lookup. An XSKMap is safe
+// for concurrent use.
 type XSKMap struct{ f fdMap[uint32] }
 
 func (h *XSKMap) fd() *fdMap[uint32] {
@@ -353,7 +353,8 @@ func (s *SockMap[K]) Set(key K, fd int, flags UpdateFlags) error {
 }
 
 // Delete removes key. When key is absent the error wraps
-// ebpf.ErrKeyNotExist.
+// ebpf.ErrKeyNotExist for a SOCKHASH, and unix.EINVAL for a SOCKMAP (the
+// kernel's answer for an empty slot).
 func (s *SockMap[K]) Delete(key K) error {
 	return s.fd().del(&key)
 }

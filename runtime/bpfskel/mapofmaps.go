@@ -132,8 +132,10 @@ func (o *MapOfMaps[K, IK, IV]) inner(m *ebpf.Map, name string) (*InnerMap[IK, IV
 	return in, nil
 }
 
-// Update puts inner under key. flags select create-only
-// ([UpdateNoExist]), update-only ([UpdateExist]) or either ([UpdateAny]).
+// Update puts inner under key, replacing what was there. flags select
+// create-only ([UpdateNoExist]), update-only ([UpdateExist]) or either
+// ([UpdateAny]) for a HASH_OF_MAPS; an ARRAY_OF_MAPS takes [UpdateAny]
+// only (the kernel answers EINVAL to the others).
 func (o *MapOfMaps[K, IK, IV]) Update(key K, inner MapHandle[IK, IV], flags UpdateFlags) error {
 	f := o.fd()
 	if err := f.check(); err != nil {
