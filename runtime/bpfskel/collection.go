@@ -131,7 +131,9 @@ func (c *Collection) Collection() *ebpf.Collection {
 }
 
 // Close closes every view created from the collection (by
-// [MmapArray.Mmap] and [BindSection]), then its programs and its maps.
+// [MmapArray.Mmap] and [BindSection]) and every inner map handle still open
+// (from [MapOfMaps.NewInner] and [MapOfMaps.Lookup]), then its programs and
+// its maps.
 // Close is idempotent: later calls return nil. The returned error joins
 // every failure.
 func (c *Collection) Close() error {
