@@ -6,9 +6,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/cilium/ebpf"
@@ -21,7 +23,7 @@ const mapsfdObject = "../../testdata/golden/mapsfd/mapsfd.bpf.o"
 
 // loadMapsfd loads the mapsfd object without a skeleton, its pinned map
 // under a fresh bpffs directory.
-func loadMapsfd(t *testing.T) *Collection {
+func loadMapsfd(t testing.TB) *Collection {
 	t.Helper()
 	requireKernel(t)
 	elf, err := os.ReadFile(mapsfdObject)
@@ -207,5 +209,64 @@ func TestFDMapsZeroAllocs(t *testing.T) {
 		if sinkErr != nil {
 			t.Errorf("%s: %v", tc.name, sinkErr)
 		}
+	}
+}
+
+// TestMapOfMapsConcurrent: inner maps made, inserted, looked up and closed
+// from several goroutines (run with -race); closed handles leave nothing
+// for the Collection to track.
+func TestMapOfMapsConcurrent(t *testing.T) {
+	c := loadMapsfd(t)
+	b := NewBinder(c)
+	type innerVal struct {
+		Hits      uint64
+		Tag, Flag uint32
+	}
+	outer := BindMapOfMaps[uint32, uint32, innerVal](b, "outer_arr")
+	mustBind(t, b)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 25 {
+				in, err := outer.NewInner()
+				if err != nil {
+					errs <- err
+					return
+				}
+				tag := uint32(g*100 + i)
+				if err := in.Update(1, innerVal{Tag: tag}, UpdateAny); err != nil {
+					errs <- err
+					return
+				}
+				if err := outer.Update(uint32(g), in, UpdateAny); err != nil {
+					errs <- err
+					return
+				}
+				in.Close()
+				got, err := outer.Lookup(uint32(g))
+				if err != nil {
+					errs <- err
+					return
+				}
+				v, err := got.Lookup(1)
+				got.Close()
+				if err != nil || v.Tag != tag {
+					errs <- fmt.Errorf("goroutine %d: inner[1] = %+v, %v; want tag %d", g, v, err, tag)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	c.mu.Lock()
+	n := len(c.views)
+	c.mu.Unlock()
+	if n != 0 {
+		t.Errorf("%d closed inner maps are still tracked by the Collection", n)
 	}
 }
