@@ -710,4 +710,3 @@ func TestStorageInKernel(t *testing.T) {
 		t.Error("Lookup after Close succeeded")
 	}
 }
-

@@ -23,14 +23,7 @@ func BenchmarkFDMaps(b *testing.B) {
 	sk := BindStorage[owner](bd, "sk_stg")
 	socks := BindSockMap[[8]byte](bd, "socks_hash")
 	mustBind(b, bd)
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer unix.Close(fd)
-	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		b.Fatal(err)
-	}
+	fd := udpSocket(b)
 	if err := sk.Update(fd, owner{UID: 1}, UpdateAny); err != nil {
 		b.Fatal(err)
 	}

@@ -179,14 +179,7 @@ func TestFDMapsZeroAllocs(t *testing.T) {
 	jt := BindProgArray(b, "jmp_table")
 	tail := BindProgram(b, "tail_a")
 	mustBind(t, b)
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(fd)
-	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
+	fd := udpSocket(t)
 	if err := sk.Update(fd, owner{UID: 1}, UpdateAny); err != nil {
 		t.Fatal(err)
 	}
@@ -269,4 +262,18 @@ func TestMapOfMapsConcurrent(t *testing.T) {
 	if n != 0 {
 		t.Errorf("%d closed inner maps are still tracked by the Collection", n)
 	}
+}
+
+// udpSocket returns a UDP socket bound to 127.0.0.1, closed when tb ends.
+func udpSocket(tb testing.TB) int {
+	tb.Helper()
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { unix.Close(fd) })
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		tb.Fatal(err)
+	}
+	return fd
 }

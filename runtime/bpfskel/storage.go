@@ -56,12 +56,16 @@ func (s *Storage[V]) handle() *Map[int32, V] {
 // the handle does not wrap. It is closed with the handle's Collection.
 func (s *Storage[V]) Map() *ebpf.Map { return s.handle().Map() }
 
-// storageKey converts a file descriptor into the map's key, an int.
-func storageKey(name string, fd int) (int32, error) {
-	if fd < 0 || fd > 1<<31-1 {
-		return 0, fmt.Errorf("map %q: %d is not a file descriptor", name, fd)
+// at returns the typed map and the key for the object fd refers to.
+func (s *Storage[V]) at(fd int) (*Map[int32, V], int32, error) {
+	m := s.handle()
+	if err := m.check(); err != nil {
+		return nil, 0, err
 	}
-	return int32(fd), nil
+	if fd < 0 || fd > 1<<31-1 {
+		return nil, 0, fmt.Errorf("map %q: %d is not a file descriptor", m.name, fd)
+	}
+	return m, int32(fd), nil
 }
 
 // Lookup returns the value stored for the object fd refers to. When the
@@ -76,11 +80,7 @@ func (s *Storage[V]) Lookup(fd int) (V, error) {
 // *value. When the object has none the error wraps ebpf.ErrKeyNotExist and
 // *value is unspecified.
 func (s *Storage[V]) LookupInto(fd int, value *V) error {
-	m := s.handle()
-	if err := m.check(); err != nil {
-		return err
-	}
-	k, err := storageKey(m.name, fd)
+	m, k, err := s.at(fd)
 	if err != nil {
 		return err
 	}
@@ -94,11 +94,7 @@ func (s *Storage[V]) LookupInto(fd int, value *V) error {
 // create-only ([UpdateNoExist]), update-only ([UpdateExist]) or either
 // ([UpdateAny]); [UpdateLock] updates under the value's bpf_spin_lock.
 func (s *Storage[V]) Update(fd int, value V, flags UpdateFlags) error {
-	m := s.handle()
-	if err := m.check(); err != nil {
-		return err
-	}
-	k, err := storageKey(m.name, fd)
+	m, k, err := s.at(fd)
 	if err != nil {
 		return err
 	}
@@ -108,11 +104,7 @@ func (s *Storage[V]) Update(fd int, value V, flags UpdateFlags) error {
 // Delete removes the value stored for the object fd refers to. When it has
 // none the error wraps ebpf.ErrKeyNotExist.
 func (s *Storage[V]) Delete(fd int) error {
-	m := s.handle()
-	if err := m.check(); err != nil {
-		return err
-	}
-	k, err := storageKey(m.name, fd)
+	m, k, err := s.at(fd)
 	if err != nil {
 		return err
 	}
