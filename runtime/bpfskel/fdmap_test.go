@@ -277,3 +277,36 @@ func udpSocket(tb testing.TB) int {
 	}
 	return fd
 }
+
+// TestOpenMapsFilledInSizes: an object may leave out sizes the loader
+// fills in (a perf event array's key and value, its entries); opening the
+// created map still matches.
+func TestOpenMapsFilledInSizes(t *testing.T) {
+	spec := &ebpf.CollectionSpec{Maps: map[string]*ebpf.MapSpec{
+		"events": {Name: "events", Type: ebpf.PerfEventArray},
+		"counts": {Name: "counts", Type: ebpf.PerCPUHash, KeySize: 4, ValueSize: 8, MaxEntries: 4},
+	}}
+	c := loadSpec(t, spec.Copy())
+	ids := map[string]ebpf.MapID{}
+	for name, m := range c.coll.Maps {
+		info, err := m.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[name], _ = info.ID()
+	}
+	type handles struct {
+		events *ebpf.Map
+		counts *Map[uint32, uint64]
+	}
+	o, err := OpenMaps(&Spec{name: "test.bpf.o", spec: spec}, ByID(ids), func(b *Binder) handles {
+		return handles{BindUntypedMap(b, "events"), BindMap[uint32, uint64](b, "counts")}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	if o.Maps.events == nil || o.Maps.events.Type() != ebpf.PerfEventArray || o.Maps.counts == nil {
+		t.Errorf("opened %+v", o.Maps)
+	}
+}

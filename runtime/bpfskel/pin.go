@@ -75,12 +75,16 @@ func mapDiffs(ms *ebpf.MapSpec, m *ebpf.Map, entries bool) []string {
 	if m.Type() != ms.Type {
 		d = append(d, fmt.Sprintf("it is a %s map, the object declares %s", m.Type(), ms.Type))
 	}
-	if m.KeySize() != ms.KeySize {
-		d = append(d, fmt.Sprintf("key is %d bytes there, %d in the object", m.KeySize(), ms.KeySize))
+	keySize, valueSize := createdSizes(ms)
+	if m.KeySize() != keySize {
+		d = append(d, fmt.Sprintf("key is %d bytes there, %d in the object", m.KeySize(), keySize))
 	}
-	if m.ValueSize() != ms.ValueSize && !isPerCPU(ms.Type) {
-		d = append(d, fmt.Sprintf("value is %d bytes there, %d in the object", m.ValueSize(), ms.ValueSize))
+	if m.ValueSize() != valueSize && !isPerCPU(ms.Type) {
+		d = append(d, fmt.Sprintf("value is %d bytes there, %d in the object", m.ValueSize(), valueSize))
 	}
+	// Loaders size perf event arrays and CPU maps to the machine, and an
+	// object may leave the number of entries to them.
+	entries = entries && ms.MaxEntries != 0 && ms.Type != ebpf.PerfEventArray && ms.Type != ebpf.CPUMap
 	if entries && m.MaxEntries() != ms.MaxEntries {
 		d = append(d, fmt.Sprintf("it has %d entries, the object %d", m.MaxEntries(), ms.MaxEntries))
 	}
@@ -92,6 +96,21 @@ func mapDiffs(ms *ebpf.MapSpec, m *ebpf.Map, entries bool) []string {
 		d = append(d, fmt.Sprintf("flags are %#x there, %#x in the object", flags, ms.Flags))
 	}
 	return d
+}
+
+// createdSizes are the key and value sizes a map created from ms has:
+// objects may leave out the 4-byte values of maps of maps and the 4-byte
+// keys and values of perf event arrays, which libbpf and cilium/ebpf fill
+// in.
+func createdSizes(ms *ebpf.MapSpec) (key, value uint32) {
+	key, value = ms.KeySize, ms.ValueSize
+	switch ms.Type {
+	case ebpf.ArrayOfMaps, ebpf.HashOfMaps:
+		value = 4
+	case ebpf.PerfEventArray:
+		key, value = 4, 4
+	}
+	return key, value
 }
 
 // bpfFRdonlyProg is BPF_F_RDONLY_PROG from include/uapi/linux/bpf.h.
