@@ -14,23 +14,9 @@ import (
 // layout of BenchmarkLookup: <operation>/<impl>.
 func BenchmarkFDMaps(b *testing.B) {
 	requireRawAttr(b)
-	c := loadMapsfd(b)
-	bd := NewBinder(c)
-	type owner struct {
-		Cookie    uint64
-		UID, Flag uint32
-	}
-	sk := BindStorage[owner](bd, "sk_stg")
-	socks := BindSockMap[[8]byte](bd, "socks_hash")
-	mustBind(b, bd)
-	fd := udpSocket(b)
-	if err := sk.Update(fd, owner{UID: 1}, UpdateAny); err != nil {
-		b.Fatal(err)
-	}
+	f := newSockFixture(b)
+	sk, socks, fd := f.sk, f.socks, f.fd
 	var key [8]byte
-	if err := socks.Set(key, fd, UpdateAny); err != nil {
-		b.Fatal(err)
-	}
 
 	b.Run("sk-storage-lookup/bpfskel", func(b *testing.B) {
 		b.ReportAllocs()

@@ -168,21 +168,12 @@ func TestFDMapsZeroAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are not meaningful under -race")
 	}
-	c := loadMapsfd(t)
-	b := NewBinder(c)
-	type owner struct {
-		Cookie    uint64
-		UID, Flag uint32
-	}
-	sk := BindStorage[owner](b, "sk_stg")
-	socks := BindSockMap[[8]byte](b, "socks_hash")
+	f := newSockFixture(t)
+	sk, socks, fd := f.sk, f.socks, f.fd
+	b := NewBinder(f.c)
 	jt := BindProgArray(b, "jmp_table")
 	tail := BindProgram(b, "tail_a")
 	mustBind(t, b)
-	fd := udpSocket(t)
-	if err := sk.Update(fd, owner{UID: 1}, UpdateAny); err != nil {
-		t.Fatal(err)
-	}
 	var key [8]byte
 	var sinkErr error
 	for _, tc := range []struct {
@@ -309,4 +300,35 @@ func TestOpenMapsFilledInSizes(t *testing.T) {
 	if o.Maps.events == nil || o.Maps.events.Type() != ebpf.PerfEventArray || o.Maps.counts == nil {
 		t.Errorf("opened %+v", o.Maps)
 	}
+}
+
+// owner mirrors struct owner of mapsfd.bpf.c.
+type owner struct {
+	Cookie    uint64
+	UID, Flag uint32
+}
+
+// sockFixture is the mapsfd object loaded, a bound UDP socket with an
+// sk_stg value, and the socket in socks_hash under the zero key.
+type sockFixture struct {
+	c     *Collection
+	sk    *Storage[owner]
+	socks *SockMap[[8]byte]
+	fd    int
+}
+
+func newSockFixture(tb testing.TB) sockFixture {
+	tb.Helper()
+	c := loadMapsfd(tb)
+	b := NewBinder(c)
+	f := sockFixture{c: c, sk: BindStorage[owner](b, "sk_stg"), socks: BindSockMap[[8]byte](b, "socks_hash")}
+	mustBind(tb, b)
+	f.fd = udpSocket(tb)
+	if err := f.sk.Update(f.fd, owner{UID: 1}, UpdateAny); err != nil {
+		tb.Fatal(err)
+	}
+	if err := f.socks.Set([8]byte{}, f.fd, UpdateAny); err != nil {
+		tb.Fatal(err)
+	}
+	return f
 }
