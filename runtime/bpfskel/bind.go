@@ -83,7 +83,15 @@ func (b *Binder) findMap(name string) *ebpf.Map {
 	}
 	m := coll.Maps[name]
 	if m == nil {
+		if b.c.from != nil {
+			// OpenMaps was asked for other maps only.
+			return nil
+		}
 		b.fail("map %q: not found in the loaded object", name)
+		return nil
+	}
+	if !b.checkOpened(name, m) {
+		return nil
 	}
 	return m
 }
@@ -94,7 +102,7 @@ func (b *Binder) checkSize(name, what string, goSize uintptr, objSize uint32) bo
 	if uint64(goSize) == uint64(objSize) {
 		return true
 	}
-	b.fail("%w", &LayoutError{Map: name, What: what, GoSize: uint64(goSize), ObjectSize: uint64(objSize)})
+	b.fail("%w", &LayoutError{Map: name, What: what, GoSize: uint64(goSize), ObjectSize: uint64(objSize), Where: b.c.origin(name)})
 	return false
 }
 

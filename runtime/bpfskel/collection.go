@@ -97,12 +97,13 @@ func newCollectionFromSpec(name string, spec *ebpf.CollectionSpec, opts LoadOpti
 	if spec == nil {
 		return nil, fmt.Errorf("%s: load: nil CollectionSpec", name)
 	}
+	opts = withDefaultPinPath(spec, opts)
 	memlock := liftMemlock()
 	coll, err := ebpf.NewCollectionWithOptions(spec, opts)
 	if err != nil {
-		return nil, loadError(name, err, memlock, programTypes(spec))
+		return nil, loadError(name, explainPinned(spec, opts, err), memlock, programTypes(spec))
 	}
-	return &Collection{name: name, coll: coll}, nil
+	return &Collection{name: name, coll: coll, specs: mapSpecs(spec)}, nil
 }
 
 // Collection is a loaded BPF object: its maps, its programs and every view
@@ -122,6 +123,13 @@ type Collection struct {
 	// reused descriptor number.
 	ops       sync.RWMutex
 	fdsClosed bool // guarded by ops
+
+	// specs are copies of the object's map specs: the templates of inner
+	// maps, and what maps opened from elsewhere are checked against.
+	specs map[string]*ebpf.MapSpec
+	// from says where each map of a Collection made by OpenMaps came from;
+	// nil for a Collection the object was loaded into.
+	from map[string]string
 }
 
 // Collection returns the underlying cilium/ebpf collection, the escape
@@ -135,7 +143,9 @@ func (c *Collection) Collection() *ebpf.Collection {
 }
 
 // Close closes every view created from the collection (by
-// [MmapArray.Mmap] and [BindSection]), then its programs and its maps.
+// [MmapArray.Mmap] and [BindSection]) and every inner map handle still open
+// (from [MapOfMaps.NewInner] and [MapOfMaps.Lookup]), then its programs and
+// its maps.
 // Close is idempotent: later calls return nil. The returned error joins
 // every failure.
 //

@@ -62,11 +62,12 @@ type LayoutError struct {
 	Map        string // the map or data section, as named in the object
 	What       string // "key" or "value"
 	GoSize     uint64 // unsafe.Sizeof of the Go type
-	ObjectSize uint64 // the size in the loaded object
+	ObjectSize uint64 // the size in the loaded object, or in the opened map
+	Where      string // "the object", or where OpenMaps opened the map from
 }
 
 func (e *LayoutError) Error() string {
-	return fmt.Sprintf("map %q: %s is %d bytes in Go, %d in the object", e.Map, e.What, e.GoSize, e.ObjectSize)
+	return fmt.Sprintf("map %q: %s is %d bytes in Go, %d in %s", e.Map, e.What, e.GoSize, e.ObjectSize, e.Where)
 }
 
 // PrivilegeError reports that the kernel refused an operation with EPERM

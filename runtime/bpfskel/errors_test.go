@@ -132,7 +132,7 @@ func TestLayoutError(t *testing.T) {
 	if !errors.As(b.Err(), &le) {
 		t.Fatalf("Err() = %v, want a *LayoutError", b.Err())
 	}
-	if want := (LayoutError{Map: "hash", What: "key", GoSize: 8, ObjectSize: 4}); *le != want {
+	if want := (LayoutError{Map: "hash", What: "key", GoSize: 8, ObjectSize: 4, Where: "the object"}); *le != want {
 		t.Errorf("LayoutError = %+v, want %+v", *le, want)
 	}
 	if want := `test.bpf.o: map "hash": key is 8 bytes in Go, 4 in the object`; b.Err().Error() != want {
