@@ -173,16 +173,18 @@ func (c *Collection) Close() error {
 	c.views = nil
 	c.mu.Unlock()
 
+	// Wait for operations in flight; later ones see fdsClosed. The views
+	// and inner maps are closed under the lock too: an inner map's
+	// descriptor must not close under an operation in flight either.
+	c.ops.Lock()
+	defer c.ops.Unlock()
+	c.fdsClosed = true
 	var errs []error
 	for _, v := range views {
 		if err := v.Close(); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	// Wait for operations in flight; later ones see fdsClosed.
-	c.ops.Lock()
-	defer c.ops.Unlock()
-	c.fdsClosed = true
 	if c.coll != nil {
 		for _, name := range slices.Sorted(maps.Keys(c.coll.Programs)) {
 			if err := c.coll.Programs[name].Close(); err != nil {

@@ -35,6 +35,26 @@ type concurrentOp struct {
 type concurrentState struct {
 	workers int
 	views   sync.Map // worker -> *View[elem], opened by the "MmapArray.Mmap" op
+	inners  sync.Map // worker -> *InnerMap[uint32, uint64], from "MapOfMaps.NewInner"
+
+	// Handles on the maps concurrentSpec adds to the object.
+	outer *MapOfMaps[uint32, uint32, uint64]
+	jmp   *ProgArray
+}
+
+// concurrentSpec adds to the test object a map of maps and a program
+// array, whose handles (from main's fd maps) hold descriptors too.
+func concurrentSpec(t *testing.T) *Spec {
+	t.Helper()
+	spec, err := Open("sections.bpf.o", readObject(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := spec.CollectionSpec()
+	cs.Maps["outer"] = &ebpf.MapSpec{Name: "outer", Type: ebpf.HashOfMaps, KeySize: 4, ValueSize: 4, MaxEntries: 64,
+		InnerMap: &ebpf.MapSpec{Name: "inner", Type: ebpf.Hash, KeySize: 4, ValueSize: 8, MaxEntries: 4}}
+	cs.Maps["jmp"] = &ebpf.MapSpec{Name: "jmp", Type: ebpf.ProgramArray, KeySize: 4, ValueSize: 4, MaxEntries: 4}
+	return spec
 }
 
 func concurrentOps() []concurrentOp {
@@ -93,6 +113,38 @@ func concurrentOps() []concurrentOp {
 			_, err := s.bump.TestRun(nil)
 			return err
 		}},
+		{name: "MapOfMaps.NewInner", run: func(s *skeleton, st *concurrentState, w, i int) error {
+			in, err := st.outer.NewInner()
+			if err != nil {
+				return err
+			}
+			if err := st.outer.Update(uint32(w), in, UpdateAny); err != nil {
+				return err
+			}
+			if old, ok := st.inners.Swap(w, in); ok {
+				return old.(*InnerMap[uint32, uint64]).Close()
+			}
+			return nil
+		}},
+		{name: "InnerMap.Update", run: func(s *skeleton, st *concurrentState, w, i int) error {
+			// The previous worker's inner map, which it may be closing.
+			in, ok := st.inners.Load((w + st.workers - 1) % st.workers)
+			if !ok {
+				return st.outer.Delete(uint32(w))
+			}
+			// After its owner's Close: ErrClosed, as after the Collection's.
+			return in.(*InnerMap[uint32, uint64]).Update(1, uint64(i), UpdateAny)
+		}, allow: []error{ErrNotFound}},
+		{name: "MapOfMaps.Lookup", allow: []error{ErrNotFound}, run: func(s *skeleton, st *concurrentState, w, i int) error {
+			in, err := st.outer.Lookup(uint32(w))
+			if err != nil {
+				return err
+			}
+			return in.Close()
+		}},
+		{name: "ProgArray.Set", run: func(s *skeleton, st *concurrentState, w, i int) error {
+			return st.jmp.Set(uint32(w%4), s.bump)
+		}},
 		{name: "Binder", run: func(s *skeleton, _ *concurrentState, w, i int) error {
 			b := NewBinder(s.coll)
 			BindMap[uint32, uint64](b, "counts")
@@ -122,10 +174,7 @@ func TestConcurrentClose(t *testing.T) {
 		rounds = 8
 	}
 	ops := concurrentOps()
-	spec, err := Open("sections.bpf.o", readObject(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	spec := concurrentSpec(t)
 
 	// churn reuses file descriptor numbers as soon as Close frees them.
 	stopChurn := make(chan struct{})
@@ -142,7 +191,12 @@ func TestConcurrentClose(t *testing.T) {
 
 	for round := range rounds {
 		s := loadSkeleton(t, spec)
-		st := &concurrentState{workers: workers}
+		b := NewBinder(s.coll)
+		st := &concurrentState{workers: workers,
+			outer: BindMapOfMaps[uint32, uint32, uint64](b, "outer"),
+			jmp:   BindProgArray(b, "jmp"),
+		}
+		mustBind(t, b)
 		var (
 			calls     atomic.Int64
 			closeDone atomic.Bool

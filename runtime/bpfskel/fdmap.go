@@ -21,6 +21,7 @@ type fdMap[K any] struct {
 	m    *ebpf.Map
 	name string
 	wide bool // value_size is 8
+	coll *Collection
 
 	errMiss error // preallocated lookup miss error, wraps ebpf.ErrKeyNotExist
 }
@@ -45,8 +46,8 @@ func bindFDMap[K any](b *Binder, name string, wideOK bool, types ...ebpf.MapType
 		return fdMap[K]{}, false
 	}
 	return fdMap[K]{
-		m: m, name: name, wide: wide,
-		errMiss: fmt.Errorf("map %q: lookup: %w", name, ebpf.ErrKeyNotExist),
+		m: m, name: name, wide: wide, coll: b.c,
+		errMiss: wrapErr("map", name, fmt.Errorf("lookup: %w", ebpf.ErrKeyNotExist)),
 	}, true
 }
 
@@ -87,8 +88,27 @@ func (f *fdMap[K]) check() error {
 
 // set stores the object behind fd under *key.
 func (f *fdMap[K]) set(key *K, fd int, flags UpdateFlags) error {
+	return f.store(key, nil, fd, flags)
+}
+
+// setObject stores obj, a program or map that Close may be closing, under
+// *key: its descriptor is read under the Collection's guard.
+func (f *fdMap[K]) setObject(key *K, obj interface{ FD() int }, flags UpdateFlags) error {
+	return f.store(key, obj, -1, flags)
+}
+
+// store is set and setObject: the descriptor is obj's when obj is not nil,
+// else fd.
+func (f *fdMap[K]) store(key *K, obj interface{ FD() int }, fd int, flags UpdateFlags) error {
 	if err := f.check(); err != nil {
 		return err
+	}
+	if !f.coll.enter() {
+		return closedErr("map", f.name, "update")
+	}
+	defer f.coll.exit()
+	if obj != nil {
+		fd = obj.FD()
 	}
 	if fd < 0 || uint64(fd) > 1<<31-1 {
 		return fmt.Errorf("map %q: update: %d is not a file descriptor", f.name, fd)
@@ -102,7 +122,7 @@ func (f *fdMap[K]) set(key *K, fd int, flags UpdateFlags) error {
 		err = f.m.Update(noescape(unsafe.Pointer(key)), noescape(unsafe.Pointer(&v)), flags)
 	}
 	if err != nil {
-		return fmt.Errorf("map %q: update with file descriptor %d: %w", f.name, fd, err)
+		return wrapErr("map", f.name, fmt.Errorf("update with file descriptor %d: %w", fd, err))
 	}
 	return nil
 }
@@ -112,10 +132,12 @@ func (f *fdMap[K]) del(key *K) error {
 	if err := f.check(); err != nil {
 		return err
 	}
-	if err := f.m.Delete(noescape(unsafe.Pointer(key))); err != nil {
-		return fmt.Errorf("map %q: delete: %w", f.name, err)
+	if !f.coll.enter() {
+		return closedErr("map", f.name, "delete")
 	}
-	return nil
+	err := f.m.Delete(noescape(unsafe.Pointer(key)))
+	f.coll.exit()
+	return wrapErr("map", f.name, err)
 }
 
 // lookup reads what the kernel returns to user space for *key: an ID or a
@@ -123,6 +145,9 @@ func (f *fdMap[K]) del(key *K) error {
 func (f *fdMap[K]) lookup(key *K) (uint64, error) {
 	if err := f.check(); err != nil {
 		return 0, err
+	}
+	if !f.coll.enter() {
+		return 0, closedErr("map", f.name, "lookup")
 	}
 	var err error
 	var v uint64
@@ -133,11 +158,12 @@ func (f *fdMap[K]) lookup(key *K) (uint64, error) {
 		err = f.m.Lookup(noescape(unsafe.Pointer(key)), noescape(unsafe.Pointer(&v32)))
 		v = uint64(v32)
 	}
+	f.coll.exit()
 	switch {
 	case errors.Is(err, ebpf.ErrKeyNotExist):
 		return 0, f.errMiss
 	case err != nil:
-		return 0, fmt.Errorf("map %q: lookup: %w", f.name, err)
+		return 0, wrapErr("map", f.name, err)
 	}
 	return v, nil
 }
@@ -187,7 +213,7 @@ func (a *ProgArray) Set(index uint32, p *Program) error {
 	if p == nil || p.p == nil {
 		return fmt.Errorf("map %q: set slot %d: nil Program (did its bind fail? see Binder.Err)", f.name, index)
 	}
-	return a.fd().set(&index, p.p.FD(), UpdateAny)
+	return a.fd().setObject(&index, p.p, UpdateAny)
 }
 
 // Clear empties slot index: a tail call to it then falls through. Clearing

@@ -29,6 +29,8 @@ type Map[K, V any] struct {
 	perCPU bool
 
 	errMiss error // preallocated lookup miss error, wraps ebpf.ErrKeyNotExist
+
+	own *ownFD // an InnerMap's descriptor, which its Close closes; else nil
 }
 
 // Map returns the underlying cilium/ebpf map, the escape hatch for
@@ -86,7 +88,7 @@ func (m *Map[K, V]) lookup(key, value unsafe.Pointer) error {
 	if err := m.check(); err != nil {
 		return err
 	}
-	if !m.coll.enter() {
+	if !m.enter() {
 		return closedErr("map", m.name, "lookup")
 	}
 	err := m.m.Lookup(m.keyPtr(key), value)
@@ -107,7 +109,7 @@ func (m *Map[K, V]) Update(key K, value V, flags UpdateFlags) error {
 		return err
 	}
 	k := m.keyPtr(noescape(unsafe.Pointer(&key)))
-	if !m.coll.enter() {
+	if !m.enter() {
 		return closedErr("map", m.name, "update")
 	}
 	err := m.m.Update(k, noescape(unsafe.Pointer(&value)), flags)
@@ -121,7 +123,7 @@ func (m *Map[K, V]) Delete(key K) error {
 	if err := m.check(); err != nil {
 		return err
 	}
-	if !m.coll.enter() {
+	if !m.enter() {
 		return closedErr("map", m.name, "delete")
 	}
 	err := m.m.Delete(m.keyPtr(noescape(unsafe.Pointer(&key))))
@@ -136,7 +138,7 @@ func (m *Map[K, V]) Iterate() *Iterator[K, V] {
 	if err := m.check(); err != nil {
 		return &Iterator[K, V]{err: err}
 	}
-	return &Iterator[K, V]{name: m.name, coll: m.coll, mi: m.m.Iterate()}
+	return &Iterator[K, V]{name: m.name, m: m, mi: m.m.Iterate()}
 }
 
 // Iterator walks the entries of a [Map]. Use it as
@@ -151,7 +153,7 @@ func (m *Map[K, V]) Iterate() *Iterator[K, V] {
 // and cannot be restarted.
 type Iterator[K, V any] struct {
 	name  string
-	coll  *Collection
+	m     *Map[K, V] // for its guard
 	mi    *ebpf.MapIterator
 	key   K
 	value V
@@ -164,13 +166,13 @@ func (it *Iterator[K, V]) Next() bool {
 	if it == nil || it.err != nil || it.mi == nil {
 		return false
 	}
-	if !it.coll.enter() {
+	if !it.m.enter() {
 		it.err, it.mi = closedErr("map", it.name, "iterate"), nil
 		return false
 	}
 	// key and value live in the heap-allocated Iterator: no noescape needed.
 	more := it.mi.Next(unsafe.Pointer(&it.key), unsafe.Pointer(&it.value))
-	it.coll.exit()
+	it.m.coll.exit()
 	if more {
 		return true
 	}

@@ -124,8 +124,9 @@ func (o *MapOfMaps[K, IK, IV]) inner(m *ebpf.Map, name string) (*InnerMap[IK, IV
 		return nil, b.Err()
 	}
 	h.coll = o.coll
+	h.own = &ownFD{m: m}
 	in := &InnerMap[IK, IV]{typedMap: h}
-	if err := o.coll.track(in); err != nil {
+	if err := o.coll.track(h.own); err != nil {
 		m.Close()
 		return nil, fmt.Errorf("map %q: %w", name, err)
 	}
@@ -148,7 +149,7 @@ func (o *MapOfMaps[K, IK, IV]) Update(key K, inner MapHandle[IK, IV], flags Upda
 	if in == nil || in.m == nil {
 		return fmt.Errorf("map %q: update: nil inner map", f.name)
 	}
-	return f.set(&key, in.m.FD(), flags)
+	return f.setObject(&key, in.m, flags)
 }
 
 // Delete removes the inner map under key. When key is absent the error
@@ -189,15 +190,16 @@ type InnerMap[K, V any] struct{ typedMap[K, V] }
 
 // Close closes the handle's file descriptor. The map lives on while an
 // outer map holds it. Close is idempotent; the Collection closes every
-// InnerMap still open when it closes.
+// InnerMap still open when it closes. Close waits for operations in flight
+// on the handle; later ones return an error wrapping [ErrClosed].
 func (m *InnerMap[K, V]) Close() error {
-	if m == nil || m.m == nil {
+	if m == nil || m.m == nil || m.own == nil || m.coll == nil {
 		return nil
 	}
-	if m.coll != nil {
-		m.coll.unregister(m)
-	}
-	return m.m.Close()
+	m.coll.unregister(m.own)
+	m.coll.ops.Lock()
+	defer m.coll.ops.Unlock()
+	return m.own.Close()
 }
 
 // track registers a closer that [Collection.Close] closes, unless the

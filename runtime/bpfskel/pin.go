@@ -126,7 +126,8 @@ func mapSpecs(spec *ebpf.CollectionSpec) map[string]*ebpf.MapSpec {
 	return out
 }
 
-// pinMap pins m at path for the handle of map name.
+// pinMap pins m at path for the handle of map name. The caller holds the
+// Collection's guard.
 func pinMap(m *ebpf.Map, name, path string) error {
 	if m == nil {
 		return errNilMap
@@ -152,9 +153,13 @@ func unpinMap(m *ebpf.Map, name string) error {
 // /sys/fs/bpf), so that it outlives the process and other processes can
 // open it. Pinning a pinned map moves the pin.
 func (m *Map[K, V]) Pin(path string) error {
-	if m == nil {
+	if m == nil || m.m == nil {
 		return errNilMap
 	}
+	if !m.enter() {
+		return closedErr("map", m.name, "pin")
+	}
+	defer m.coll.exit()
 	return pinMap(m.m, m.name, path)
 }
 
@@ -172,6 +177,10 @@ func (f *fdMap[K]) Pin(path string) error {
 	if err := f.check(); err != nil {
 		return err
 	}
+	if !f.coll.enter() {
+		return closedErr("map", f.name, "pin")
+	}
+	defer f.coll.exit()
 	return pinMap(f.m, f.name, path)
 }
 
