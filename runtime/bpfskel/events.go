@@ -34,28 +34,42 @@ type eventShape struct {
 	typ  string // E, for messages
 	size int    // sizeof(E)
 	// tail is true when E ends in a flexible array member (or is RawEvent):
-	// records may be longer than E, the rest is the tail.
-	tail bool
+	// records may be longer than E, and the array starts at tailOff
+	// (sizeof(E), or less when the array sits in E's tail padding).
+	tail    bool
+	tailOff int
 	// slack is how many bytes the transport may add after a record: perf
 	// event arrays pad samples to 8 bytes (with sizeof(u32) before them).
 	slack int
 }
 
 // newShape describes E for the map called name, and records in b why E
-// cannot be an event type.
-func newShape[E any](b *Binder, name string, tail bool) (eventShape, bool) {
+// cannot be an event type. tailOff < 0 means E has no flexible array.
+func newShape[E any](b *Binder, name string, tailOff int) (eventShape, bool) {
 	t := reflect.TypeFor[E]()
 	if !b.checkPlain(name, "event", t) {
 		return eventShape{}, false
 	}
 	size := int(t.Size())
-	return eventShape{name: name, typ: t.String(), size: size, tail: tail || size == 0}, true
+	s := eventShape{name: name, typ: t.String(), size: size, tail: tailOff >= 0 || size == 0, tailOff: tailOff}
+	if size == 0 {
+		s.tailOff = 0
+	}
+	if s.tail && s.tailOff > size {
+		b.fail("map %q: flexible array of event type %s starts at byte %d, past its %d bytes", name, s.typ, tailOff, size)
+		return eventShape{}, false
+	}
+	return s, true
 }
 
-// fit checks that a record of n bytes holds one E.
+// fit checks that a record of n bytes holds one E: at least sizeof(E)
+// bytes, or up to its flexible array for an E that has one.
 func (s *eventShape) fit(n int) error {
 	switch {
-	case n < s.size:
+	case s.tail && n < s.tailOff:
+		return fmt.Errorf("map %q: record of %d bytes is shorter than the %d bytes before the flexible array of event type %s (%d bytes): %w",
+			s.name, n, s.tailOff, s.typ, s.size, ErrRecordSize)
+	case !s.tail && n < s.size:
 		return fmt.Errorf("map %q: record of %d bytes is shorter than event type %s (%d bytes): %w",
 			s.name, n, s.typ, s.size, ErrRecordSize)
 	case n > s.size+s.slack && !s.tail:
@@ -181,7 +195,9 @@ func (r *eventReader[E]) decode(e *E) error {
 		return err
 	}
 	if r.shape.size > 0 {
-		copy(unsafe.Slice((*byte)(unsafe.Pointer(e)), r.shape.size), r.raw)
+		dst := unsafe.Slice((*byte)(unsafe.Pointer(e)), r.shape.size)
+		// A record with a flexible array may end inside E's tail padding.
+		clear(dst[copy(dst, r.raw):])
 	}
 	return nil
 }
@@ -259,16 +275,17 @@ func (r *eventReader[E]) Raw() []byte {
 	return r.raw
 }
 
-// Tail returns the bytes of the last record past sizeof(E): the contents of
-// E's trailing flexible array member. It is nil when E has none. The slice
+// Tail returns the bytes of the last record from the start of E's trailing
+// flexible array member (offsetof the array, usually sizeof(E)): the
+// array's contents. It is nil when E has none. The slice
 // is valid until the next read. Records of a perf event array may carry up
 // to 7 bytes of padding after the data (see [PerfReader]); C programs
 // usually store the length of their flexible array in a header field.
 func (r *eventReader[E]) Tail() []byte {
-	if r == nil || !r.shape.tail || len(r.raw) < r.shape.size {
+	if r == nil || !r.shape.tail || len(r.raw) < r.shape.tailOff {
 		return nil
 	}
-	return r.raw[r.shape.size:]
+	return r.raw[r.shape.tailOff:]
 }
 
 // SetDeadline makes reads return an error wrapping os.ErrDeadlineExceeded
@@ -306,12 +323,12 @@ func (r *eventReader[E]) Close() error {
 }
 
 // bindEvents does the checks shared by the ring buffer and perf binds.
-func bindEvents[E any](b *Binder, name string, want ebpf.MapType, tail bool) (*ebpf.Map, eventShape, bool) {
+func bindEvents[E any](b *Binder, name string, want ebpf.MapType, tailOff int) (*ebpf.Map, eventShape, bool) {
 	m := b.findMap(name)
 	if m == nil {
 		return nil, eventShape{}, false
 	}
-	shape, ok := newShape[E](b, name, tail)
+	shape, ok := newShape[E](b, name, tailOff)
 	if m.Type() != want {
 		b.fail("map %q: is a %s map, not a %s", name, m.Type(), want)
 		ok = false

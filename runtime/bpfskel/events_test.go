@@ -172,7 +172,8 @@ func TestRingBufRecordSize(t *testing.T) {
 	b := NewBinder(c)
 	ring := BindRingBuf[testEvent](b, "events")
 	small := BindRingBuf[testSample](b, "events")
-	tail := BindRingBufTail[testSample](b, "events")
+	tail := BindRingBufTail[testSample](b, "events", 16)
+	padTail := BindRingBufTail[testSample](b, "events", 12)
 	raw := BindRingBuf[RawEvent](b, "events")
 	mustBind(t, b)
 
@@ -253,6 +254,30 @@ func TestRingBufRecordSize(t *testing.T) {
 		t.Errorf("12-byte record for a 16-byte header: %v, want ErrRecordSize", err)
 	}
 	trd.Close()
+
+	// A flexible array in the tail padding (offset 12 of 16 bytes): a
+	// record may end inside E; what it lacks reads as zero.
+	prd, err := padTail.NewReader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prd.Close()
+	prd.SetDeadline(time.Now().Add(-time.Second))
+	setVar(t, c, "emit_len", uint32(14))
+	emit(t, c, "ring_output", 1, 0x99)
+	setVar(t, c, "emit_len", uint32(0))
+	s = testSample{Flags: 0xffffffff}
+	if err := prd.ReadInto(&s); err != nil {
+		t.Fatal(err)
+	}
+	// struct event's first 14 bytes: seq, pid (1000), kind 1, a padding byte.
+	if want := (testSample{Seq: 0x99, Len: 1000, Flags: 1}); s != want {
+		t.Errorf("14-byte record into a 16-byte header = %+v, want %+v", s, want)
+	}
+	if got := prd.Tail(); !bytes.Equal(got, []byte{1, 0}) {
+		t.Errorf("Tail() from offset 12 = %x, want 0100", got)
+	}
+	prd.Close()
 
 	// RawEvent: every record, whatever its size, through ReadRaw.
 	rrd, err := raw.NewReader()
@@ -446,7 +471,7 @@ func TestPerfRead(t *testing.T) {
 	c := eventsColl(t)
 	b := NewBinder(c)
 	arr := BindPerfEventArray[testEvent](b, "perf_events")
-	tail := BindPerfEventArrayTail[testSample](b, "perf_events")
+	tail := BindPerfEventArrayTail[testSample](b, "perf_events", 16)
 	mustBind(t, b)
 	rd, err := arr.NewReader(&PerfReaderOptions{PerCPUBuffer: 8192})
 	if err != nil {
@@ -564,7 +589,9 @@ func TestBindEventsErrors(t *testing.T) {
 		{BindRingBuf[testEvent](b, "perf_events") != nil, `events.bpf.o: map "perf_events": is a PerfEventArray map, not a RingBuf`},
 		{BindPerfEventArray[testEvent](b, "events") != nil, `events.bpf.o: map "events": is a RingBuf map, not a PerfEventArray`},
 		{BindRingBuf[*testEvent](b, "events") != nil, `events.bpf.o: map "events": event type *bpfskel.testEvent cannot mirror BPF memory: ptr holds Go pointers`},
-		{BindRingBufTail[testEvent](b, "missing") != nil, `events.bpf.o: map "missing": not found in the loaded object`},
+		{BindRingBufTail[testEvent](b, "missing", 40) != nil, `events.bpf.o: map "missing": not found in the loaded object`},
+		{BindRingBufTail[testEvent](b, "events", 41) != nil, `events.bpf.o: map "events": flexible array of event type bpfskel.testEvent starts at byte 41, past its 40 bytes`},
+		{BindPerfEventArrayTail[testEvent](b, "perf_events", -1) != nil, `events.bpf.o: map "perf_events": flexible array offset -1 is negative`},
 	} {
 		if tc.bound {
 			t.Errorf("bind succeeded, want %q", tc.want)

@@ -35,21 +35,28 @@ type PerfEventArrayTail[E any] = PerfEventArray[E]
 // BPF_MAP_TYPE_PERF_EVENT_ARRAY and that E is plain data. On failure it
 // returns nil and records the reason in b.
 func BindPerfEventArray[E any](b *Binder, name string) *PerfEventArray[E] {
-	return bindPerf[E](b, name, false)
+	return bindPerf[E](b, name, -1)
 }
 
 // BindPerfEventArrayTail is [BindPerfEventArray] for an event type E that
-// ends in a flexible (or zero-length) array member: a sample may be longer
-// than E, and the bytes after E are the array's contents.
-func BindPerfEventArrayTail[E any](b *Binder, name string) *PerfEventArrayTail[E] {
-	return bindPerf[E](b, name, true)
+// ends in a flexible (or zero-length) array member starting at byte
+// tailOffset of E (its C offsetof). A sample must hold at least tailOffset
+// bytes and may be longer than E; the bytes from tailOffset on are the
+// array's contents (and the kernel's padding), returned by the reader's
+// Tail method.
+func BindPerfEventArrayTail[E any](b *Binder, name string, tailOffset int) *PerfEventArrayTail[E] {
+	if b != nil && tailOffset < 0 {
+		b.fail("map %q: flexible array offset %d is negative", name, tailOffset)
+		return nil
+	}
+	return bindPerf[E](b, name, tailOffset)
 }
 
-func bindPerf[E any](b *Binder, name string, tail bool) *PerfEventArray[E] {
+func bindPerf[E any](b *Binder, name string, tailOff int) *PerfEventArray[E] {
 	if b == nil {
 		return nil
 	}
-	m, shape, ok := bindEvents[E](b, name, ebpf.PerfEventArray, tail)
+	m, shape, ok := bindEvents[E](b, name, ebpf.PerfEventArray, tailOff)
 	if !ok {
 		return nil
 	}

@@ -33,21 +33,28 @@ type RingBufTail[E any] = RingBuf[E]
 // BPF_MAP_TYPE_RINGBUF and that E is plain data. On failure it returns nil
 // and records the reason in b.
 func BindRingBuf[E any](b *Binder, name string) *RingBuf[E] {
-	return bindRingBuf[E](b, name, false)
+	return bindRingBuf[E](b, name, -1)
 }
 
 // BindRingBufTail is [BindRingBuf] for an event type E that ends in a
-// flexible (or zero-length) array member: a record may be longer than E,
-// and the bytes after E are the array's contents.
-func BindRingBufTail[E any](b *Binder, name string) *RingBufTail[E] {
-	return bindRingBuf[E](b, name, true)
+// flexible (or zero-length) array member starting at byte tailOffset of E
+// (its C offsetof: sizeof(E), or less when the array begins in E's tail
+// padding). A record must hold at least tailOffset bytes and may be longer
+// than E; the bytes from tailOffset on are the array's contents, returned by
+// the reader's Tail method.
+func BindRingBufTail[E any](b *Binder, name string, tailOffset int) *RingBufTail[E] {
+	if b != nil && tailOffset < 0 {
+		b.fail("map %q: flexible array offset %d is negative", name, tailOffset)
+		return nil
+	}
+	return bindRingBuf[E](b, name, tailOffset)
 }
 
-func bindRingBuf[E any](b *Binder, name string, tail bool) *RingBuf[E] {
+func bindRingBuf[E any](b *Binder, name string, tailOff int) *RingBuf[E] {
 	if b == nil {
 		return nil
 	}
-	m, shape, ok := bindEvents[E](b, name, ebpf.RingBuf, tail)
+	m, shape, ok := bindEvents[E](b, name, ebpf.RingBuf, tailOff)
 	if !ok {
 		return nil
 	}
