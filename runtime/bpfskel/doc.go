@@ -12,9 +12,9 @@
 //     giving a [Collection].
 //  3. A [Binder] resolves every map, program and data section by name into
 //     a typed handle: [BindMap], [BindMmapArray], [BindSection],
-//     [BindRingBuf], [BindPerfEventArray] and [BindProgram]. Each bind checks what it can (existence, key and value
-//     sizes, map type and flags) and [Binder.Err] reports every mismatch at
-//     once, so a skeleton that no longer matches its object fails at load
+//     [BindRingBuf], [BindPerfEventArray] and [BindProgram]. Each bind
+//     checks what it can (existence, key and value sizes, map type and
+//     flags) and [Binder.Err] reports every mismatch at once, so a skeleton that no longer matches its object fails at load
 //     time with a message naming the map and both sizes.
 //
 // # Typed maps
