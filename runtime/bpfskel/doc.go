@@ -14,8 +14,9 @@
 //     a typed handle: [BindMap], [BindMmapArray], [BindSection],
 //     [BindRingBuf], [BindPerfEventArray] and [BindProgram]. Each bind
 //     checks what it can (existence, key and value sizes, map type and
-//     flags) and [Binder.Err] reports every mismatch at once, so a skeleton that no longer matches its object fails at load
-//     time with a message naming the map and both sizes.
+//     flags) and [Binder.Err] reports every mismatch at once, so a
+//     skeleton that no longer matches its object fails at load time with
+//     a message naming the map and both sizes.
 //
 // # Typed maps
 //
