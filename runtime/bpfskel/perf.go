@@ -1,14 +1,9 @@
 package bpfskel
 
 import (
-	"errors"
 	"fmt"
-	"os"
-	"sync/atomic"
-	"time"
 
 	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/perf"
 )
 
 // PerfEventArray is a typed handle on a BPF_MAP_TYPE_PERF_EVENT_ARRAY map
@@ -114,15 +109,12 @@ func (p *PerfEventArray[E]) NewReader(opts *PerfReaderOptions) (*PerfReader[E], 
 	}
 	rd := &PerfReader[E]{}
 	err := register(p.coll, p.shape.name, rd, func() error {
-		cr, err := perf.NewReaderWithOptions(p.m, o.PerCPUBuffer, perf.ReaderOptions{
-			WakeupEvents: o.WakeupEvents,
-			Watermark:    o.Watermark,
-		})
+		src, err := newPerfSource(p.m, o)
 		if err != nil {
 			return fmt.Errorf("map %q: new reader: %w", p.shape.name, err)
 		}
-		rd.perf = &perfSource{rd: cr}
-		rd.init(p.shape, rd.perf, p.coll)
+		rd.perf = src
+		rd.init(p.shape, src, p.coll)
 		return nil
 	})
 	if err != nil {
@@ -167,10 +159,10 @@ func (p *PerfReader[E]) LostSamples() uint64 {
 // CPU returns the CPU the last sample read was written on, or -1 before the
 // first.
 func (p *PerfReader[E]) CPU() int {
-	if p == nil || p.perf == nil || p.raw == nil {
+	if p == nil || p.perf == nil {
 		return -1
 	}
-	return p.perf.rec.CPU
+	return p.perf.cpu
 }
 
 // BufferSize returns the size in bytes of each CPU's buffer.
@@ -178,7 +170,7 @@ func (p *PerfReader[E]) BufferSize() int {
 	if p == nil || p.perf == nil {
 		return 0
 	}
-	return p.perf.rd.BufferSize()
+	return p.perf.bufferSize
 }
 
 // Close releases the reader and its per-CPU buffers; a blocked read returns
@@ -191,35 +183,4 @@ func (p *PerfReader[E]) Close() error {
 		p.owner.unregister(p)
 	}
 	return p.eventReader.Close()
-}
-
-// perfSource reads samples through a perf.Reader into one reused Record.
-type perfSource struct {
-	rd   *perf.Reader
-	rec  perf.Record
-	lost atomic.Uint64
-}
-
-func (s *perfSource) next() ([]byte, error) {
-	for {
-		if err := s.rd.ReadInto(&s.rec); err != nil {
-			return nil, err
-		}
-		if s.rec.LostSamples > 0 {
-			s.lost.Add(s.rec.LostSamples)
-			continue
-		}
-		return s.rec.RawSample, nil
-	}
-}
-
-func (s *perfSource) setDeadline(t time.Time) { s.rd.SetDeadline(t) }
-
-func (s *perfSource) wake() error { return s.rd.Flush() }
-
-func (s *perfSource) close() error {
-	if err := s.rd.Close(); err != nil && !errors.Is(err, os.ErrClosed) {
-		return err
-	}
-	return nil
 }
