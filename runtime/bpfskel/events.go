@@ -128,8 +128,8 @@ func (r *eventReader[E]) init(shape eventShape, src source, owner *Collection) {
 	r.errDeadline = fmt.Errorf("map %q: read: %w", shape.name, os.ErrDeadlineExceeded)
 }
 
-// register runs create and makes owner close the reader (closer) on
-// Collection.Close. It holds the collection's lock across create, so that
+// register runs create and makes owner close the reader (closer, an
+// *eventReader) on Collection.Close. It holds the collection's lock across create, so that
 // Close cannot close the map's file descriptor while a reader is set up on
 // it.
 func register(owner *Collection, name string, closer io.Closer, create func() error) error {
@@ -324,6 +324,9 @@ func (r *eventReader[E]) Close() error {
 	}
 	if !r.closed.CompareAndSwap(false, true) {
 		return nil
+	}
+	if r.owner != nil {
+		r.owner.unregister(r)
 	}
 	err := r.src.close()
 	if err != nil {

@@ -167,6 +167,19 @@ func TestRingBufRead(t *testing.T) {
 	}
 }
 
+// nonBlocking opens a reader on ring that returns at once when the ring is
+// empty, and closes it when t ends (the test may close it before).
+func nonBlocking[E any](t *testing.T, ring *RingBuf[E]) *RingBufReader[E] {
+	t.Helper()
+	rd, err := ring.NewReader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rd.Close() })
+	rd.SetDeadline(time.Now().Add(-time.Second))
+	return rd
+}
+
 func TestRingBufRecordSize(t *testing.T) {
 	c := eventsColl(t)
 	b := NewBinder(c)
@@ -177,12 +190,7 @@ func TestRingBufRecordSize(t *testing.T) {
 	raw := BindRingBuf[RawEvent](b, "events")
 	mustBind(t, b)
 
-	rd, err := ring.NewReader()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rd.Close()
-	rd.SetDeadline(time.Now().Add(-time.Second))
+	rd := nonBlocking(t, ring)
 
 	// A record shorter than the event type: an error naming both sizes;
 	// the record is consumed, its bytes are still there.
@@ -190,7 +198,7 @@ func TestRingBufRecordSize(t *testing.T) {
 	emit(t, c, "ring_output", 1, 0)
 	setVar(t, c, "emit_len", uint32(0))
 	var e testEvent
-	err = rd.ReadInto(&e)
+	err := rd.ReadInto(&e)
 	if !errors.Is(err, ErrRecordSize) {
 		t.Fatalf("short record: %v, want ErrRecordSize", err)
 	}
@@ -207,12 +215,7 @@ func TestRingBufRecordSize(t *testing.T) {
 	rd.Close()
 
 	// A record longer than an event type without a flexible array.
-	srd, err := small.NewReader()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srd.Close()
-	srd.SetDeadline(time.Now().Add(-time.Second))
+	srd := nonBlocking(t, small)
 	emit(t, c, "ring_reserve", 1, 0)
 	var s testSample
 	err = srd.ReadInto(&s)
@@ -223,12 +226,7 @@ func TestRingBufRecordSize(t *testing.T) {
 	srd.Close()
 
 	// With a flexible array: the rest is the tail.
-	trd, err := tail.NewReader()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer trd.Close()
-	trd.SetDeadline(time.Now().Add(-time.Second))
+	trd := nonBlocking(t, tail)
 	for _, n := range []uint32{5, 0, 63} {
 		setVar(t, c, "sample_len", n)
 		emit(t, c, "ring_sample", 1, uint64(n))
@@ -257,12 +255,7 @@ func TestRingBufRecordSize(t *testing.T) {
 
 	// A flexible array in the tail padding (offset 12 of 16 bytes): a
 	// record may end inside E; what it lacks reads as zero.
-	prd, err := padTail.NewReader()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prd.Close()
-	prd.SetDeadline(time.Now().Add(-time.Second))
+	prd := nonBlocking(t, padTail)
 	setVar(t, c, "emit_len", uint32(14))
 	emit(t, c, "ring_output", 1, 0x99)
 	setVar(t, c, "emit_len", uint32(0))
@@ -280,12 +273,7 @@ func TestRingBufRecordSize(t *testing.T) {
 	prd.Close()
 
 	// RawEvent: every record, whatever its size, through ReadRaw.
-	rrd, err := raw.NewReader()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rrd.Close()
-	rrd.SetDeadline(time.Now().Add(-time.Second))
+	rrd := nonBlocking(t, raw)
 	setVar(t, c, "sample_len", uint32(3))
 	emit(t, c, "ring_sample", 1, 0)
 	emit(t, c, "ring_reserve", 1, 0)
@@ -300,49 +288,77 @@ func TestRingBufRecordSize(t *testing.T) {
 	}
 }
 
+// eventReaders are a reader on each event map of events.bpf.c, decoding
+// testEvent, and the handles they came from.
+type eventReaders struct {
+	ring *RingBuf[testEvent]
+	rrd  *RingBufReader[testEvent]
+	perf *PerfEventArray[testEvent]
+	prd  *PerfReader[testEvent]
+}
+
+// openReaders opens a reader on events and one on perf_events; the
+// collection's Close closes them.
+func openReaders(t *testing.T, c *Collection) eventReaders {
+	t.Helper()
+	b := NewBinder(c)
+	r := eventReaders{
+		ring: BindRingBuf[testEvent](b, "events"),
+		perf: BindPerfEventArray[testEvent](b, "perf_events"),
+	}
+	mustBind(t, b)
+	var err error
+	if r.rrd, err = r.ring.NewReader(); err != nil {
+		t.Fatal(err)
+	}
+	if r.prd, err = r.perf.NewReader(nil); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// startRead reads rd in a new goroutine; the read's error arrives on the
+// channel.
+func startRead(rd interface{ ReadInto(*testEvent) error }) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		var e testEvent
+		done <- rd.ReadInto(&e)
+	}()
+	return done
+}
+
+// wantClosed checks that the read behind done returns ErrClosed promptly.
+func wantClosed(t *testing.T, done <-chan error, what string) {
+	t.Helper()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrClosed) {
+			t.Errorf("blocked read after %s: %v, want ErrClosed", what, err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("%s did not interrupt a blocked read", what)
+	}
+}
+
 // TestReaderCloseUnblocks closes a reader while another goroutine is blocked
 // reading it (run with -race too).
 func TestReaderCloseUnblocks(t *testing.T) {
-	c := eventsColl(t)
-	b := NewBinder(c)
-	ring := BindRingBuf[testEvent](b, "events")
-	perfArr := BindPerfEventArray[testEvent](b, "perf_events")
-	mustBind(t, b)
-
-	type reader interface {
-		ReadInto(*testEvent) error
-		Close() error
-	}
-	rrd, err := ring.NewReader()
-	if err != nil {
-		t.Fatal(err)
-	}
-	prd, err := perfArr.NewReader(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := openReaders(t, eventsColl(t))
 	for _, tc := range []struct {
 		name string
-		rd   reader
-	}{{"ringbuf", rrd}, {"perf", prd}} {
+		rd   interface {
+			ReadInto(*testEvent) error
+			Close() error
+		}
+	}{{"ringbuf", r.rrd}, {"perf", r.prd}} {
 		t.Run(tc.name, func(t *testing.T) {
-			done := make(chan error, 1)
-			go func() {
-				var e testEvent
-				done <- tc.rd.ReadInto(&e)
-			}()
+			done := startRead(tc.rd)
 			time.Sleep(20 * time.Millisecond) // let the read block
 			if err := tc.rd.Close(); err != nil {
 				t.Fatal(err)
 			}
-			select {
-			case err := <-done:
-				if !errors.Is(err, ErrClosed) {
-					t.Errorf("blocked read after Close: %v, want ErrClosed", err)
-				}
-			case <-time.After(5 * time.Second):
-				t.Fatal("Close did not interrupt a blocked read")
-			}
+			wantClosed(t, done, "Close")
 			var e testEvent
 			if err := tc.rd.ReadInto(&e); !errors.Is(err, ErrClosed) {
 				t.Errorf("read after Close: %v, want ErrClosed", err)
@@ -358,66 +374,25 @@ func TestReaderCloseUnblocks(t *testing.T) {
 // interrupts their blocked reads.
 func TestCollectionCloseClosesReaders(t *testing.T) {
 	c := eventsColl(t)
-	b := NewBinder(c)
-	ring := BindRingBuf[testEvent](b, "events")
-	perfArr := BindPerfEventArray[testEvent](b, "perf_events")
-	mustBind(t, b)
-	rrd, err := ring.NewReader()
-	if err != nil {
-		t.Fatal(err)
-	}
-	prd, err := perfArr.NewReader(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 2)
-	go func() {
-		var e testEvent
-		done <- rrd.ReadInto(&e)
-	}()
-	go func() {
-		var e testEvent
-		done <- prd.ReadInto(&e)
-	}()
+	r := openReaders(t, c)
+	ringDone, perfDone := startRead(r.rrd), startRead(r.prd)
 	time.Sleep(20 * time.Millisecond)
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	for range 2 {
-		select {
-		case err := <-done:
-			if !errors.Is(err, ErrClosed) {
-				t.Errorf("blocked read after Collection.Close: %v, want ErrClosed", err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatal("Collection.Close did not interrupt a blocked read")
-		}
-	}
-	if _, err := ring.NewReader(); !errors.Is(err, ErrClosed) {
+	wantClosed(t, ringDone, "Collection.Close")
+	wantClosed(t, perfDone, "Collection.Close")
+	if _, err := r.ring.NewReader(); !errors.Is(err, ErrClosed) {
 		t.Errorf("NewReader after Collection.Close: %v, want ErrClosed", err)
 	}
-	if _, err := perfArr.NewReader(nil); !errors.Is(err, ErrClosed) {
+	if _, err := r.perf.NewReader(nil); !errors.Is(err, ErrClosed) {
 		t.Errorf("perf NewReader after Collection.Close: %v, want ErrClosed", err)
 	}
 }
 
 func TestReadContext(t *testing.T) {
 	c := eventsColl(t)
-	b := NewBinder(c)
-	ring := BindRingBuf[testEvent](b, "events")
-	perfArr := BindPerfEventArray[testEvent](b, "perf_events")
-	mustBind(t, b)
-	rrd, err := ring.NewReader()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rrd.Close()
-	prd, err := perfArr.NewReader(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prd.Close()
-
+	r := openReaders(t, c)
 	type reader interface {
 		ReadInto(*testEvent) error
 		ReadContext(context.Context, *testEvent) error
@@ -425,7 +400,7 @@ func TestReadContext(t *testing.T) {
 	for _, tc := range []struct {
 		name, prog string
 		rd         reader
-	}{{"ringbuf", "ring_reserve", rrd}, {"perf", "perf_output", prd}} {
+	}{{"ringbuf", "ring_reserve", r.rrd}, {"perf", "perf_output", r.prd}} {
 		t.Run(tc.name, func(t *testing.T) {
 			var e testEvent
 			// Cancelled while blocked.
@@ -621,20 +596,8 @@ func TestEventReadZeroAllocs(t *testing.T) {
 		t.Skip("allocation counts are not meaningful under -race")
 	}
 	c := eventsColl(t)
-	b := NewBinder(c)
-	ring := BindRingBuf[testEvent](b, "events")
-	arr := BindPerfEventArray[testEvent](b, "perf_events")
-	mustBind(t, b)
-	rrd, err := ring.NewReader()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rrd.Close()
-	prd, err := arr.NewReader(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prd.Close()
+	r := openReaders(t, c)
+	rrd, prd := r.rrd, r.prd
 
 	const runs = 100
 	var e testEvent

@@ -108,7 +108,7 @@ func (p *PerfEventArray[E]) NewReader(opts *PerfReaderOptions) (*PerfReader[E], 
 		return nil, fmt.Errorf("map %q: new reader: PerCPUBuffer is %d, must be positive (or 0 for the default)", p.shape.name, o.PerCPUBuffer)
 	}
 	rd := &PerfReader[E]{}
-	err := register(p.coll, p.shape.name, rd, func() error {
+	err := register(p.coll, p.shape.name, &rd.eventReader, func() error {
 		src, err := newPerfSource(p.m, o)
 		if err != nil {
 			return fmt.Errorf("map %q: new reader: %w", p.shape.name, err)
@@ -173,14 +173,11 @@ func (p *PerfReader[E]) BufferSize() int {
 	return p.perf.bufferSize
 }
 
-// Close releases the reader and its per-CPU buffers; a blocked read returns
-// an error wrapping [ErrClosed]. It is idempotent.
+// Close releases the reader; a blocked read returns an error wrapping
+// [ErrClosed]. It is idempotent, and safe on a nil reader.
 func (p *PerfReader[E]) Close() error {
 	if p == nil {
 		return nil
-	}
-	if p.owner != nil {
-		p.owner.unregister(p)
 	}
 	return p.eventReader.Close()
 }

@@ -79,7 +79,7 @@ func (r *RingBuf[E]) NewReader() (*RingBufReader[E], error) {
 		return nil, errNilMap
 	}
 	rd := &RingBufReader[E]{}
-	err := register(r.coll, r.shape.name, rd, func() error {
+	err := register(r.coll, r.shape.name, &rd.eventReader, func() error {
 		cr, err := ringbuf.NewReader(r.m)
 		if err != nil {
 			return fmt.Errorf("map %q: new reader: %w", r.shape.name, err)
@@ -104,18 +104,6 @@ func (r *RingBuf[E]) NewReader() (*RingBufReader[E], error) {
 // goroutine.
 type RingBufReader[E any] struct {
 	eventReader[E]
-}
-
-// Close releases the reader; a blocked read returns an error wrapping
-// [ErrClosed]. It is idempotent.
-func (r *RingBufReader[E]) Close() error {
-	if r == nil {
-		return nil
-	}
-	if r.owner != nil {
-		r.owner.unregister(r)
-	}
-	return r.eventReader.Close()
 }
 
 // BufferSize returns the size of the ring buffer's data area in bytes.
@@ -148,4 +136,13 @@ func (s *ringSource) close() error {
 		return err
 	}
 	return nil
+}
+
+// Close releases the reader; a blocked read returns an error wrapping
+// [ErrClosed]. It is idempotent, and safe on a nil reader.
+func (r *RingBufReader[E]) Close() error {
+	if r == nil {
+		return nil
+	}
+	return r.eventReader.Close()
 }
