@@ -2,8 +2,8 @@ package btfmodel
 
 import (
 	"os"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
