@@ -129,9 +129,9 @@ func (r *eventReader[E]) init(shape eventShape, src source, owner *Collection) {
 }
 
 // register runs create and makes owner close the reader (closer, an
-// *eventReader) on Collection.Close. It holds the collection's lock across create, so that
-// Close cannot close the map's file descriptor while a reader is set up on
-// it.
+// *eventReader) on Collection.Close. It holds the collection's lock across
+// create, so that Close cannot close the map's file descriptor while a
+// reader is set up on it.
 func register(owner *Collection, name string, closer io.Closer, create func() error) error {
 	if owner == nil {
 		return create()
