@@ -137,7 +137,8 @@ func TestDeterministic(t *testing.T) {
 }
 
 // TestGoldenCompiles builds and vets the expected skeletons: little-endian
-// ones for a 64-bit and a 32-bit GOARCH, big-endian ones for s390x. The
+// ones for amd64, 386, arm64 and arm (64- and 32-bit, two alignments of
+// 64-bit integers), big-endian ones for s390x. The
 // layout guards make any layout drift a build error.
 func TestGoldenCompiles(t *testing.T) {
 	if testing.Short() {
@@ -155,7 +156,7 @@ func TestGoldenCompiles(t *testing.T) {
 		t.Fatalf("want golden skeletons of both byte orders, have %v", pkgs)
 	}
 	for _, target := range []struct{ goarch, suffix string }{
-		{"amd64", "bpfel"}, {"386", "bpfel"}, {"s390x", "bpfeb"},
+		{"amd64", "bpfel"}, {"386", "bpfel"}, {"arm64", "bpfel"}, {"arm", "bpfel"}, {"s390x", "bpfeb"},
 	} {
 		for _, verb := range []string{"build", "vet"} {
 			cmd := exec.Command("go", append([]string{verb}, pkgs[target.suffix]...)...)

@@ -114,3 +114,12 @@ func mask(width uint) uint64 {
 	}
 	return 1<<width - 1
 }
+
+// BoolBits is 1 for true and 0 for false: what a setter of a _Bool
+// bitfield stores.
+func BoolBits(v bool) uint64 {
+	if v {
+		return 1
+	}
+	return 0
+}
