@@ -12,8 +12,8 @@
  *                  one at bit 3 (spanning 9 bytes)
  *   struct wide    unsigned __int128 and __int128 (16-byte aligned)
  *   struct pwide   a packed __int128 at offset 1
- *   struct pk      a packed struct: a struct, an array, float, double and an
- *                  enum at odd offsets
+ *   struct pk      a packed struct: a struct, an array and an enum at odd
+ *                  offsets, float and double misaligned for Go
  *   struct al      aligned(8) member, aligned(32) struct
  *   struct anon    anonymous unions and structs nested in each other, with
  *                  bitfields inside
@@ -82,13 +82,19 @@ struct pt {
 	__u32 x, y;
 };
 
+/*
+ * The kernel refuses BTF with a float member at an offset that is not a
+ * multiple of its size, even in a packed struct: f and d are aligned within
+ * pk, and misaligned in struct rec, where pk sits at an odd offset.
+ */
 struct __attribute__((packed)) pk {
 	__u8 a;			/*  0 */
 	struct pt p;		/*  1 */
 	__u16 arr[3];		/*  9 */
-	float f;		/* 15 */
-	double d;		/* 19 */
-	enum level e;		/* 27 */
+	enum level e;		/* 15 */
+	__u8 gap;		/* 19 */
+	float f;		/* 20 */
+	double d;		/* 24 */
 };
 
 struct al {

@@ -546,16 +546,18 @@ func _() {
 	_ = x[unsafe.Offsetof(Pbits{}.raw20)-20]
 }
 
-// Pk mirrors struct pk of layout.bpf.o (31 bytes).
+// Pk mirrors struct pk of layout.bpf.o (32 bytes).
 type Pk struct {
 	_ structs.HostLayout
 	// A is member a (1 byte at offset 0).
 	A     uint8
 	raw1  [8]byte // member p (Pt), misaligned for Go: read and write it through the accessors
 	raw9  [6]byte // member arr ([3]uint16), misaligned for Go: read and write it through the accessors
-	raw15 [4]byte // member f (float32), misaligned for Go: read and write it through the accessors
-	raw19 [8]byte // member d (float64), misaligned for Go: read and write it through the accessors
-	raw27 [4]byte // member e (Level), misaligned for Go: read and write it through the accessors
+	raw15 [4]byte // member e (Level), misaligned for Go: read and write it through the accessors
+	// Gap is member gap (1 byte at offset 19).
+	Gap   uint8
+	raw20 [4]byte // member f (float32), misaligned for Go: read and write it through the accessors
+	raw24 [8]byte // member d (float64), misaligned for Go: read and write it through the accessors
 }
 
 // P returns member p (Pt at byte 0 of raw1, misaligned for Go).
@@ -578,45 +580,46 @@ func (s *Pk) SetArr(v [3]uint16) {
 	bpfskel.SetUnaligned(s.raw9[:], v)
 }
 
-// F returns member f (float32 at byte 0 of raw15, misaligned for Go).
-func (s *Pk) F() float32 {
-	return bpfskel.GetLE[float32](s.raw15[:])
+// E returns member e (Level at byte 0 of raw15, misaligned for Go).
+func (s *Pk) E() Level {
+	return bpfskel.GetLE[Level](s.raw15[:])
 }
 
-// SetF sets member f (float32 at byte 0 of raw15, misaligned for Go).
-func (s *Pk) SetF(v float32) {
+// SetE sets member e (Level at byte 0 of raw15, misaligned for Go).
+func (s *Pk) SetE(v Level) {
 	bpfskel.SetLE(s.raw15[:], v)
 }
 
-// D returns member d (float64 at byte 0 of raw19, misaligned for Go).
+// F returns member f (float32 at byte 0 of raw20, misaligned for Go).
+func (s *Pk) F() float32 {
+	return bpfskel.GetLE[float32](s.raw20[:])
+}
+
+// SetF sets member f (float32 at byte 0 of raw20, misaligned for Go).
+func (s *Pk) SetF(v float32) {
+	bpfskel.SetLE(s.raw20[:], v)
+}
+
+// D returns member d (float64 at byte 0 of raw24, misaligned for Go).
 func (s *Pk) D() float64 {
-	return bpfskel.GetLE[float64](s.raw19[:])
+	return bpfskel.GetLE[float64](s.raw24[:])
 }
 
-// SetD sets member d (float64 at byte 0 of raw19, misaligned for Go).
+// SetD sets member d (float64 at byte 0 of raw24, misaligned for Go).
 func (s *Pk) SetD(v float64) {
-	bpfskel.SetLE(s.raw19[:], v)
-}
-
-// E returns member e (Level at byte 0 of raw27, misaligned for Go).
-func (s *Pk) E() Level {
-	return bpfskel.GetLE[Level](s.raw27[:])
-}
-
-// SetE sets member e (Level at byte 0 of raw27, misaligned for Go).
-func (s *Pk) SetE(v Level) {
-	bpfskel.SetLE(s.raw27[:], v)
+	bpfskel.SetLE(s.raw24[:], v)
 }
 
 func _() {
 	var x [1]struct{}
-	_ = x[unsafe.Sizeof(Pk{})-31]
+	_ = x[unsafe.Sizeof(Pk{})-32]
 	_ = x[unsafe.Offsetof(Pk{}.A)]
 	_ = x[unsafe.Offsetof(Pk{}.raw1)-1]
 	_ = x[unsafe.Offsetof(Pk{}.raw9)-9]
 	_ = x[unsafe.Offsetof(Pk{}.raw15)-15]
-	_ = x[unsafe.Offsetof(Pk{}.raw19)-19]
-	_ = x[unsafe.Offsetof(Pk{}.raw27)-27]
+	_ = x[unsafe.Offsetof(Pk{}.Gap)-19]
+	_ = x[unsafe.Offsetof(Pk{}.raw20)-20]
+	_ = x[unsafe.Offsetof(Pk{}.raw24)-24]
 }
 
 // Pt mirrors struct pt of layout.bpf.o (8 bytes).
@@ -661,7 +664,7 @@ func _() {
 	_ = x[unsafe.Offsetof(Pwide{}.raw1)-1]
 }
 
-// Rec mirrors struct rec of layout.bpf.o (256 bytes).
+// Rec mirrors struct rec of layout.bpf.o (288 bytes).
 type Rec struct {
 	_ structs.HostLayout
 	// Bits is member bits (32 bytes at offset 0).
@@ -673,35 +676,36 @@ type Rec struct {
 	Wide Wide
 	// Pw is member pw (17 bytes at offset 112).
 	Pw Pwide
-	// Pk is member pk (31 bytes at offset 129).
+	// Pk is member pk (32 bytes at offset 129).
 	Pk Pk
-	// Al is member al (32 bytes at offset 160).
+	_  [31]byte
+	// Al is member al (32 bytes at offset 192).
 	Al Al
-	// Anon is member anon (24 bytes at offset 192).
+	// Anon is member anon (24 bytes at offset 224).
 	Anon Anon
-	// F32 is member f32 (4 bytes at offset 216).
+	// F32 is member f32 (4 bytes at offset 248).
 	F32 float32
 	_   [4]byte
-	// F64 is member f64 (8 bytes at offset 224).
+	// F64 is member f64 (8 bytes at offset 256).
 	F64 float64
-	// TailU8 is member tail_u8 (1 byte at offset 232).
+	// TailU8 is member tail_u8 (1 byte at offset 264).
 	TailU8 uint8
 	_      [23]byte
 }
 
 func _() {
 	var x [1]struct{}
-	_ = x[unsafe.Sizeof(Rec{})-256]
+	_ = x[unsafe.Sizeof(Rec{})-288]
 	_ = x[unsafe.Offsetof(Rec{}.Bits)]
 	_ = x[unsafe.Offsetof(Rec{}.Pbits)-32]
 	_ = x[unsafe.Offsetof(Rec{}.Wide)-64]
 	_ = x[unsafe.Offsetof(Rec{}.Pw)-112]
 	_ = x[unsafe.Offsetof(Rec{}.Pk)-129]
-	_ = x[unsafe.Offsetof(Rec{}.Al)-160]
-	_ = x[unsafe.Offsetof(Rec{}.Anon)-192]
-	_ = x[unsafe.Offsetof(Rec{}.F32)-216]
-	_ = x[unsafe.Offsetof(Rec{}.F64)-224]
-	_ = x[unsafe.Offsetof(Rec{}.TailU8)-232]
+	_ = x[unsafe.Offsetof(Rec{}.Al)-192]
+	_ = x[unsafe.Offsetof(Rec{}.Anon)-224]
+	_ = x[unsafe.Offsetof(Rec{}.F32)-248]
+	_ = x[unsafe.Offsetof(Rec{}.F64)-256]
+	_ = x[unsafe.Offsetof(Rec{}.TailU8)-264]
 	_ = x[16%unsafe.Alignof(Rec{})]
 }
 
@@ -816,9 +820,9 @@ type Maps struct {
 	Events *ebpf.Map
 	// Flexes is map flexes: Array, key uint32 (4 bytes), value Flex (16 bytes), 1 entry.
 	Flexes *bpfskel.Map[uint32, Flex]
-	// In is map in: Array, key uint32 (4 bytes), value Rec (256 bytes), 1 entry.
+	// In is map in: Array, key uint32 (4 bytes), value Rec (288 bytes), 1 entry.
 	In *bpfskel.Map[uint32, Rec]
-	// Out is map out: Array, key uint32 (4 bytes), value Rec (256 bytes), 1 entry.
+	// Out is map out: Array, key uint32 (4 bytes), value Rec (288 bytes), 1 entry.
 	Out *bpfskel.Map[uint32, Rec]
 	// Zls is map zls: Array, key uint32 (4 bytes), value Zl (4 bytes), 1 entry.
 	Zls *bpfskel.Map[uint32, Zl]
