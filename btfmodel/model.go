@@ -190,8 +190,9 @@ type Field struct {
 	// embedded so that the union's accessors are promoted, as C promotes its
 	// members.
 	Embedded bool
-	// Note explains a fallback: padding that hides bitfields, a misaligned
-	// member kept as bytes, a pointer kept as an integer.
+	// Note explains a fallback: the storage of bitfields or of a misaligned
+	// member (read through the Decl's Accessors), a pointer kept as an
+	// integer, a static variable kept as padding.
 	Note string
 }
 
