@@ -304,3 +304,73 @@ func TestLayoutHelpersDoNotAllocate(t *testing.T) {
 func unsafeBytes(s []uint64) []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), len(s)*8)
 }
+
+// benchRec has only exported fields, so that encoding/binary can decode it
+// too (it cannot decode a union's unexported storage at all).
+type benchRec struct {
+	A uint32
+	B uint16
+	_ [2]byte
+	C [8]uint64
+	D int64
+}
+
+func BenchmarkDecode(b *testing.B) {
+	buf := make([]byte, unsafe.Sizeof(benchRec{}))
+	var r benchRec
+	b.Run("bpfskel.Decode", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := Decode(buf, &r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("binary.Read", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := binary.Read(bytes.NewReader(buf), binary.LittleEndian, &r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("binary.Decode", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := binary.Decode(buf, binary.LittleEndian, &r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkBits(b *testing.B) {
+	buf := make([]byte, 16)
+	b.Run("SetBitsLE+BitsLE/13@5", func(b *testing.B) {
+		b.ReportAllocs()
+		var s uint64
+		for i := range b.N {
+			SetBitsLE(buf, 5, 13, uint64(i))
+			s += BitsLE(buf, 5, 13)
+		}
+		_ = s
+	})
+	b.Run("SetBitsBE+BitsBE/64@3", func(b *testing.B) {
+		b.ReportAllocs()
+		var s uint64
+		for i := range b.N {
+			SetBitsBE(buf, 3, 64, uint64(i))
+			s += BitsBE(buf, 3, 64)
+		}
+		_ = s
+	})
+	b.Run("SetLE+GetLE/uint64", func(b *testing.B) {
+		b.ReportAllocs()
+		var s uint64
+		for i := range b.N {
+			SetLE(buf[1:], uint64(i))
+			s += GetLE[uint64](buf[1:])
+		}
+		_ = s
+	})
+}
