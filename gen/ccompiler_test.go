@@ -303,18 +303,7 @@ func TestAgainstCCompiler(t *testing.T) {
 			}
 			replace[abs] = path
 		}
-		data, err := os.ReadFile(c.obj)
-		if err != nil {
-			t.Fatal(err)
-		}
-		renames := map[string]string{}
-		if text, err := os.ReadFile(filepath.Join(c.dir, "renames.txt")); err == nil {
-			for _, line := range strings.Fields(string(text)) {
-				k, to, _ := btfmodel.ParseRename(line)
-				renames[k] = to
-			}
-		}
-		obj, err := btfmodel.Load(filepath.Base(c.obj), data, btfmodel.Options{Renames: renames})
+		obj, err := loadModel(t, c)
 		if err != nil {
 			t.Fatal(err)
 		}

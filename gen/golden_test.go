@@ -48,6 +48,18 @@ func goldenCases(t *testing.T) []goldenCase {
 // the package directory.
 func generate(t *testing.T, c goldenCase) (map[string][]byte, error) {
 	t.Helper()
+	model, err := loadModel(t, c)
+	if err != nil {
+		return nil, err
+	}
+	base := filepath.Base(c.obj)
+	stem, _, _ := strings.Cut(base, ".")
+	return gen.Generate(model, gen.Options{Package: c.name, FileStem: stem, ObjectFile: base})
+}
+
+// loadModel models a case's object with the renames of its renames.txt.
+func loadModel(t *testing.T, c goldenCase) (*btfmodel.Object, error) {
+	t.Helper()
 	data, err := os.ReadFile(c.obj)
 	if err != nil {
 		t.Fatal(err)
@@ -62,13 +74,7 @@ func generate(t *testing.T, c goldenCase) (map[string][]byte, error) {
 			renames[key] = to
 		}
 	}
-	base := filepath.Base(c.obj)
-	model, err := btfmodel.Load(base, data, btfmodel.Options{Renames: renames})
-	if err != nil {
-		return nil, err
-	}
-	stem, _, _ := strings.Cut(base, ".")
-	return gen.Generate(model, gen.Options{Package: c.name, FileStem: stem, ObjectFile: base})
+	return btfmodel.Load(filepath.Base(c.obj), data, btfmodel.Options{Renames: renames})
 }
 
 func TestGolden(t *testing.T) {

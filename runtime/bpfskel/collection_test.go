@@ -172,16 +172,7 @@ func TestObjectRoundTrip(t *testing.T) {
 }
 
 func TestBindErrors(t *testing.T) {
-	spec, err := Open("sections.bpf.o", readObject(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	requireKernel(t)
-	c, err := spec.Load(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := loadSections(t)
 
 	b := NewBinder(c)
 	checks := []struct {
@@ -201,7 +192,7 @@ func TestBindErrors(t *testing.T) {
 		{BindSection[bssSection](b, ".kconfig") != nil, `map ".kconfig": not found`},
 		{BindProgram(b, "nope") != nil, `program "nope": not found`},
 	}
-	err = b.Err()
+	err := b.Err()
 	if err == nil {
 		t.Fatal("Err() = nil after failed binds")
 	}
@@ -276,16 +267,7 @@ func TestVersionGuard(t *testing.T) {
 // section by the padding up to the next multiple of 8, memory the kernel
 // allocates for the value anyway; reads and writes through it work.
 func TestBindSectionTailPadding(t *testing.T) {
-	spec, err := Open("sections.bpf.o", readObject(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	requireKernel(t)
-	c, err := spec.Load(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := loadSections(t)
 	type padded struct {
 		Magic uint32
 		_     [4]byte // past the 4-byte .data, inside its 8-byte slot
@@ -306,4 +288,21 @@ func TestBindSectionTailPadding(t *testing.T) {
 	if err != nil || ret != 100 {
 		t.Errorf("bump after setting magic to 99 = %d, %v; want 100", ret, err)
 	}
+}
+
+// loadSections loads the test object (or skips without a kernel) and
+// closes it when t ends.
+func loadSections(t *testing.T) *Collection {
+	t.Helper()
+	spec, err := Open("sections.bpf.o", readObject(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireKernel(t)
+	c, err := spec.Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }
