@@ -120,3 +120,45 @@ func Unaligned[T any](b []byte) T {
 func SetUnaligned[T any](b []byte, v T) {
 	copy(b[:unsafe.Sizeof(v)], unsafe.Slice((*byte)(unsafe.Pointer(&v)), unsafe.Sizeof(v)))
 }
+
+// A data section's Go struct may be longer than the section by Go's tail
+// padding (see [BindSection]): these read and write the section's bytes as
+// the object holds them, for instance the value of a CollectionSpec's
+// section map (MapSpec.Contents[0].Value) between Open and Load.
+
+// DecodeSection fills *dst from a section's bytes b: len(b) may be less
+// than sizeof(T) by at most the padding up to the next multiple of 8; the
+// padding is zeroed.
+func DecodeSection[T any](b []byte, dst *T) error {
+	if err := checkSectionSize[T](len(b)); err != nil {
+		return err
+	}
+	if err := checkPlainType[T](); err != nil {
+		return err
+	}
+	mem := unsafe.Slice((*byte)(unsafe.Pointer(dst)), unsafe.Sizeof(*dst))
+	clear(mem[copy(mem, b):])
+	return nil
+}
+
+// EncodeSection writes the first len(b) bytes of *src into b, a section's
+// bytes, under the size rule of [DecodeSection].
+func EncodeSection[T any](b []byte, src *T) error {
+	if err := checkSectionSize[T](len(b)); err != nil {
+		return err
+	}
+	if err := checkPlainType[T](); err != nil {
+		return err
+	}
+	copy(b, unsafe.Slice((*byte)(unsafe.Pointer(src)), unsafe.Sizeof(*src)))
+	return nil
+}
+
+func checkSectionSize[T any](n int) error {
+	var v T
+	size := uint64(unsafe.Sizeof(v))
+	if n < 0 || uint64(n) > size || size > roundUp(uint64(n), 8) {
+		return fmt.Errorf("bpfskel: section %T is %d bytes in Go, %d in the object (Go may add at most the padding up to %d)", v, size, n, roundUp(uint64(n), 8))
+	}
+	return nil
+}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/big"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"unsafe"
 )
@@ -373,4 +374,28 @@ func BenchmarkBits(b *testing.B) {
 		}
 		_ = s
 	})
+}
+
+func TestSectionBytes(t *testing.T) {
+	type cfg struct { // const volatile __u32 filter_uid; const volatile bool trace_unlink;
+		FilterUid   uint32
+		TraceUnlink bool
+		_           [3]byte
+	}
+	b := []byte{0x44, 0x33, 0x22, 0x11, 1}
+	var c cfg
+	if err := DecodeSection(b, &c); err != nil || c.FilterUid != 0x11223344 || !c.TraceUnlink {
+		t.Fatalf("DecodeSection = %+v, %v", c, err)
+	}
+	c.FilterUid = 7
+	if err := EncodeSection(b, &c); err != nil || !bytes.Equal(b, []byte{7, 0, 0, 0, 1}) {
+		t.Fatalf("EncodeSection: % x, %v", b, err)
+	}
+	if err := DecodeSection(make([]byte, 9), &c); err == nil {
+		t.Error("9 bytes into an 8-byte struct accepted")
+	}
+	err := EncodeSection(make([]byte, 16), &struct{ A [3]uint64 }{})
+	if err == nil || !strings.Contains(err.Error(), "is 24 bytes in Go, 16 in the object (Go may add at most the padding up to 16)") {
+		t.Errorf("oversized struct: %v", err)
+	}
 }
