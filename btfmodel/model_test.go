@@ -1,6 +1,7 @@
 package btfmodel
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -291,5 +292,37 @@ func TestLoadRejectsNonBPF(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want prefix %q", tc.name, err, tc.want)
 		}
+	}
+}
+
+// TestAnonymousUnionNames: an anonymous union is named after its parent and
+// its first member (found through anonymous members), so its name does not
+// change when another anonymous union is added before it; its members,
+// those of anonymous structs and unions inside it included, are accessors
+// at their offsets.
+func TestAnonymousUnionNames(t *testing.T) {
+	lohi := &btf.Union{Size: 8, Members: []btf.Member{
+		member("", &btf.Struct{Size: 8, Members: []btf.Member{member("lo", u32, 0), member("hi", u32, 4)}}, 0),
+		member("", &btf.Union{Size: 1, Members: []btf.Member{member("b0", u8, 0)}}, 0),
+		member("all", u64, 0),
+	}}
+	other := &btf.Union{Size: 8, Members: []btf.Member{member("x", u64, 0)}}
+	one := &btf.Struct{Name: "s", Size: 8, Members: []btf.Member{member("", lohi, 0)}}
+	two := &btf.Struct{Name: "s", Size: 16, Members: []btf.Member{member("", other, 0), member("", lohi, 8)}}
+
+	d1, n1 := declOf(t, one)
+	d2, n2 := declOf(t, two)
+	if err := errors.Join(n1.err(), n2.err()); err != nil {
+		t.Fatal(err)
+	}
+	if got := d1.Fields[0].GoName; got != "SLoUnion" {
+		t.Errorf("union named %s, want SLoUnion", got)
+	}
+	if a, b := d1.Fields[0].GoName, d2.Fields[1].GoName; a != b || d2.Fields[0].GoName != "SXUnion" {
+		t.Errorf("names %s / %s and %s: adding a union renamed another", a, b, d2.Fields[0].GoName)
+	}
+	want := []string{"Lo/SetLo@0:uint32", "Hi/SetHi@4:uint32", "B0/SetB0@0:uint8", "All/SetAll@0:uint64"}
+	if diff := cmp.Diff(want, shape(d1.Fields[0].Type.Decl)); diff != "" {
+		t.Errorf("union members (-want +got):\n%s", diff)
 	}
 }
