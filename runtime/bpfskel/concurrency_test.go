@@ -5,6 +5,7 @@ package bpfskel
 import (
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -37,13 +38,16 @@ type concurrentState struct {
 	views   sync.Map // worker -> *View[elem], opened by the "MmapArray.Mmap" op
 	inners  sync.Map // worker -> *InnerMap[uint32, uint64], from "MapOfMaps.NewInner"
 
+	readers sync.Map // worker -> *RingBufReader[RawEvent], from "RingBufReader.Read"
+
 	// Handles on the maps concurrentSpec adds to the object.
 	outer *MapOfMaps[uint32, uint32, uint64]
 	jmp   *ProgArray
+	ring  *RingBuf[RawEvent]
 }
 
-// concurrentSpec adds to the test object a map of maps and a program
-// array, whose handles (from main's fd maps) hold descriptors too.
+// concurrentSpec adds to the test object a map of maps, a program array
+// and a ring buffer, whose handles hold descriptors too.
 func concurrentSpec(t *testing.T) *Spec {
 	t.Helper()
 	spec, err := Open("sections.bpf.o", readObject(t))
@@ -54,6 +58,7 @@ func concurrentSpec(t *testing.T) *Spec {
 	cs.Maps["outer"] = &ebpf.MapSpec{Name: "outer", Type: ebpf.HashOfMaps, KeySize: 4, ValueSize: 4, MaxEntries: 64,
 		InnerMap: &ebpf.MapSpec{Name: "inner", Type: ebpf.Hash, KeySize: 4, ValueSize: 8, MaxEntries: 4}}
 	cs.Maps["jmp"] = &ebpf.MapSpec{Name: "jmp", Type: ebpf.ProgramArray, KeySize: 4, ValueSize: 4, MaxEntries: 4}
+	cs.Maps["events"] = &ebpf.MapSpec{Name: "events", Type: ebpf.RingBuf, MaxEntries: 4096}
 	return spec
 }
 
@@ -145,6 +150,21 @@ func concurrentOps() []concurrentOp {
 		{name: "ProgArray.Set", run: func(s *skeleton, st *concurrentState, w, i int) error {
 			return st.jmp.Set(uint32(w%4), s.bump)
 		}},
+		{name: "RingBufReader.Read", allow: []error{os.ErrDeadlineExceeded}, run: func(s *skeleton, st *concurrentState, w, i int) error {
+			r, ok := st.readers.Load(w)
+			if !ok {
+				rd, err := st.ring.NewReader()
+				if err != nil {
+					return err
+				}
+				r = rd
+				st.readers.Store(w, rd)
+			}
+			rd := r.(*RingBufReader[RawEvent])
+			rd.SetDeadline(time.Now().Add(time.Millisecond))
+			_, err := rd.ReadRaw()
+			return err
+		}},
 		{name: "Binder", run: func(s *skeleton, _ *concurrentState, w, i int) error {
 			b := NewBinder(s.coll)
 			BindMap[uint32, uint64](b, "counts")
@@ -195,8 +215,19 @@ func TestConcurrentClose(t *testing.T) {
 		st := &concurrentState{workers: workers,
 			outer: BindMapOfMaps[uint32, uint32, uint64](b, "outer"),
 			jmp:   BindProgArray(b, "jmp"),
+			ring:  BindRingBuf[RawEvent](b, "events"),
 		}
 		mustBind(t, b)
+		// A reader blocked with no deadline: Close must end its wait.
+		blocked, err := st.ring.NewReader()
+		if err != nil {
+			t.Fatal(err)
+		}
+		blockedErr := make(chan error, 1)
+		go func() {
+			_, err := blocked.ReadRaw()
+			blockedErr <- err
+		}()
 		var (
 			calls     atomic.Int64
 			closeDone atomic.Bool
@@ -263,6 +294,14 @@ func TestConcurrentClose(t *testing.T) {
 		}
 		if err := <-closed; err != nil {
 			t.Errorf("round %d: Close: %v", round, err)
+		}
+		select {
+		case err := <-blockedErr:
+			if !errors.Is(err, ErrClosed) {
+				t.Errorf("round %d: blocked ring buffer read ended with %v, want ErrClosed", round, err)
+			}
+		case <-time.After(time.Minute):
+			t.Fatalf("round %d: a ring buffer read still blocked a minute after Close returned", round)
 		}
 		for _, f := range failures {
 			t.Error(f)
