@@ -3,6 +3,8 @@
 package bpfskel
 
 import (
+	"errors"
+	"os"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -10,13 +12,15 @@ import (
 	"unsafe"
 
 	"github.com/bpfskel/bpfskel/runtime/bpfskeltest"
+	"github.com/cilium/ebpf"
 )
 
-// TestNoLeaks runs open → load → bind → mmap → read → close 1000 times and
-// checks that the process's file descriptors, BPF mappings, memory
-// mappings and goroutines, and the kernel's maps and programs (those this
-// test created, found by a unique string in their names), end where they started,
-// and that every view's address range was unmapped.
+// TestNoLeaks runs open → load → bind → mmap → read → close 1000 times
+// (reading through views, a typed map, a program run and a ring buffer
+// reader) and checks that the process's file descriptors, BPF mappings,
+// memory mappings and goroutines, and the kernel's maps and programs
+// (those this test created, found by a unique string in their names), end
+// where they started, and that every view's address range was unmapped.
 //
 // Attaching is not part of the cycle here; the lifecycle tests add it with
 // the same bpfskeltest helpers.
@@ -44,8 +48,8 @@ func TestNoLeaks(t *testing.T) {
 	// found by their names while loaded.
 	views := leakCycle(t, elf, unique, func() {
 		maps, progs, err := bpfskeltest.KernelObjects(unique)
-		if err != nil || maps != 5 || progs != 1 {
-			t.Fatalf("while loaded: %d maps and %d programs named *%s*, %v; want 5 and 1", maps, progs, unique, err)
+		if err != nil || maps != 6 || progs != 1 {
+			t.Fatalf("while loaded: %d maps and %d programs named *%s*, %v; want 6 and 1", maps, progs, unique, err)
 		}
 	})
 	settle(t, func() bool { return unmapped.Load() == int64(views) })
@@ -114,6 +118,7 @@ func leakCycle(t *testing.T, elf []byte, unique string, loaded func()) int {
 	if err != nil {
 		t.Fatal(err)
 	}
+	spec.CollectionSpec().Maps["events"] = &ebpf.MapSpec{Type: ebpf.RingBuf, MaxEntries: 4096}
 	bpfskeltest.RenameObjects(spec.CollectionSpec(), unique)
 	c, err := spec.Load(nil)
 	if err != nil {
@@ -126,8 +131,17 @@ func leakCycle(t *testing.T, elf []byte, unique string, loaded func()) int {
 	BindSection[dataSect](b, ".data")
 	rodata := BindSection[rodataSect](b, ".rodata")
 	bump := BindProgram(b, "bump")
+	ring := BindRingBuf[RawEvent](b, "events")
 	if err := b.Done(); err != nil {
 		t.Fatal(err)
+	}
+	rd, err := ring.NewReader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd.SetDeadline(time.Now())
+	if _, err := rd.ReadRaw(); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("ring buffer read: %v, want a deadline error", err)
 	}
 	view, err := buf.Mmap()
 	if err != nil {
