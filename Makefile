@@ -9,8 +9,8 @@
 #                     under -race (mounts what the kernel tests need)
 #   make demo         run examples/hello (needs no compiler)
 #   make check-stale  fail when committed objects or generated files are stale
-#   make fuzz         fuzz btfmodel.Load, the generator and the runtime's Open,
-#                     FUZZTIME each (default 60s)
+#   make fuzz         fuzz btfmodel.Load, the generator, the runtime's Open and
+#                     its decoders, FUZZTIME each (default 60s)
 #
 # The committed .bpf.o files are built by `make objects` with the pinned
 # compiler below; a different clang (even a different 19.x) may emit different
@@ -97,6 +97,9 @@ check-stale:
 # object) the fuzzer spends its whole time minimising.
 FUZZTIME ?= 60s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzGenerate -fuzztime $(FUZZTIME) -fuzzminimizetime 1x ./gen
-	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME) -fuzzminimizetime 1x ./btfmodel
-	$(GO) test -run '^$$' -fuzz FuzzOpen -fuzztime $(FUZZTIME) -fuzzminimizetime 1x ./runtime/bpfskel
+	$(GO) test -run '^$$' -fuzz '^FuzzGenerate$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1x ./gen
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeGenerated$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1x ./gen
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1x ./btfmodel
+	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1x ./runtime/bpfskel
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1x ./runtime/bpfskel
+	$(GO) test -run '^$$' -fuzz '^FuzzBits$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1x ./runtime/bpfskel
