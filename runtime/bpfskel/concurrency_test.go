@@ -39,15 +39,17 @@ type concurrentState struct {
 	inners  sync.Map // worker -> *InnerMap[uint32, uint64], from "MapOfMaps.NewInner"
 
 	readers sync.Map // worker -> *RingBufReader[RawEvent], from "RingBufReader.Read"
+	perfs   sync.Map // worker -> *PerfReader[RawEvent], from "PerfReader.Read"
 
 	// Handles on the maps concurrentSpec adds to the object.
 	outer *MapOfMaps[uint32, uint32, uint64]
 	jmp   *ProgArray
 	ring  *RingBuf[RawEvent]
+	perf  *PerfEventArray[RawEvent]
 }
 
-// concurrentSpec adds to the test object a map of maps, a program array
-// and a ring buffer, whose handles hold descriptors too.
+// concurrentSpec adds to the test object a map of maps, a program array,
+// a ring buffer and a perf event array, whose handles hold descriptors too.
 func concurrentSpec(t *testing.T) *Spec {
 	t.Helper()
 	spec, err := Open("sections.bpf.o", readObject(t))
@@ -59,6 +61,7 @@ func concurrentSpec(t *testing.T) *Spec {
 		InnerMap: &ebpf.MapSpec{Name: "inner", Type: ebpf.Hash, KeySize: 4, ValueSize: 8, MaxEntries: 4}}
 	cs.Maps["jmp"] = &ebpf.MapSpec{Name: "jmp", Type: ebpf.ProgramArray, KeySize: 4, ValueSize: 4, MaxEntries: 4}
 	cs.Maps["events"] = &ebpf.MapSpec{Name: "events", Type: ebpf.RingBuf, MaxEntries: 4096}
+	cs.Maps["samples"] = &ebpf.MapSpec{Name: "samples", Type: ebpf.PerfEventArray}
 	return spec
 }
 
@@ -165,6 +168,21 @@ func concurrentOps() []concurrentOp {
 			_, err := rd.ReadRaw()
 			return err
 		}},
+		{name: "PerfReader.Read", allow: []error{os.ErrDeadlineExceeded}, run: func(s *skeleton, st *concurrentState, w, i int) error {
+			r, ok := st.perfs.Load(w)
+			if !ok {
+				rd, err := st.perf.NewReader(&PerfReaderOptions{PerCPUBuffer: 4096})
+				if err != nil {
+					return err
+				}
+				r = rd
+				st.perfs.Store(w, rd)
+			}
+			rd := r.(*PerfReader[RawEvent])
+			rd.SetDeadline(time.Now().Add(time.Millisecond))
+			_, err := rd.ReadRaw()
+			return err
+		}},
 		{name: "Binder", run: func(s *skeleton, _ *concurrentState, w, i int) error {
 			b := NewBinder(s.coll)
 			BindMap[uint32, uint64](b, "counts")
@@ -216,6 +234,7 @@ func TestConcurrentClose(t *testing.T) {
 			outer: BindMapOfMaps[uint32, uint32, uint64](b, "outer"),
 			jmp:   BindProgArray(b, "jmp"),
 			ring:  BindRingBuf[RawEvent](b, "events"),
+			perf:  BindPerfEventArray[RawEvent](b, "samples"),
 		}
 		mustBind(t, b)
 		// A reader blocked with no deadline: Close must end its wait.
