@@ -116,16 +116,17 @@
 //   - [ErrKeyExists]: Update with [UpdateNoExist] found the key. Matches
 //     ebpf.ErrKeyExist too.
 //   - [ErrClosed]: the [Collection] (or the [View]) was closed. Every
-//     operation on every handle returns it after Close, including calls
-//     racing with Close from other goroutines; see [Collection.Close].
+//     operation on every handle returns it after Close; one racing with
+//     Close from another goroutine either completes or returns it (see
+//     [Collection.Close]).
 //   - [ErrNotSupported]: the kernel lacks what the object or the call
 //     needs (a map or program type, a helper, a flag, an operation on
 //     this type of map). Matches ebpf.ErrNotSupported too.
 //   - [*LayoutError]: a bind found a Go type whose size is not the size of
 //     the key, value or section in the loaded object; it carries the map's
 //     name and both sizes.
-//   - [ErrStale]: the skeleton was generated from a different object than
-//     the one it embeds: regenerate it.
+//   - [ErrStale]: reserved for the check that a skeleton embeds the object
+//     it was generated from; nothing returns it yet.
 //   - [*PrivilegeError]: the kernel refused to load the object (EPERM); it
 //     names the capabilities the object's programs need and wraps EPERM.
 //

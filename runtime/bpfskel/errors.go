@@ -46,11 +46,11 @@ var (
 	// Bind function.
 	ErrClosed = errors.New("closed")
 
-	// ErrStale is wrapped by the error of opening a skeleton whose
-	// embedded object is not the object the skeleton was generated from
-	// (its digest differs): the generated types may not match the object.
-	// The fix is to regenerate the skeleton. The digest check that returns
-	// it lives with the lifecycle code (see CONTRACT.md).
+	// ErrStale is for the error of opening a skeleton whose embedded
+	// object is not the object the skeleton was generated from (its digest
+	// differs): the generated types may not match the object, and the fix
+	// is to regenerate the skeleton. Nothing returns it yet: the digest
+	// check is to come with the lifecycle work (see CONTRACT.md).
 	ErrStale = errors.New("stale skeleton: the object is not the one the skeleton was generated from; regenerate the skeleton")
 )
 
