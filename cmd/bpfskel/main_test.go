@@ -87,7 +87,7 @@ func TestExitStatus(t *testing.T) {
 		code int
 		want string
 	}{
-		{"no -obj", nil, 2, "-obj is required"},
+		{"no -obj", nil, 2, "-obj or -src is required"},
 		{"unknown flag", []string{"-nope"}, 2, "flag provided but not defined: -nope"},
 		{"stray argument", []string{"-obj", hello, "extra"}, 2, `unexpected arguments ["extra"]`},
 		{"bad rename", []string{"-obj", hello, "-rename", "map:x"}, 2, `"map:x" is not KIND:CNAME=GoName`},
