@@ -270,4 +270,3 @@ func sourceStem(path string) string {
 	stem, _, _ := strings.Cut(filepath.Base(path), ".")
 	return stem
 }
-
