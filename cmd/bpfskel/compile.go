@@ -33,7 +33,7 @@ func parseTarget(s string) ([]bpfTarget, error) {
 	case "bpfeb":
 		return []bpfTarget{targetEB}, nil
 	case "both":
-		return []bpfTarget{targetEB, targetEL}, nil
+		return []bpfTarget{targetEL, targetEB}, nil
 	case "":
 		if hostBigEndian() {
 			return []bpfTarget{targetEB}, nil

@@ -26,31 +26,54 @@ const helloObj = "../../examples/hello/hello.bpf.o"
 // standard error.
 func command(t *testing.T, dir string, args ...string) (int, string) {
 	t.Helper()
+	code, _, stderr := runCommand(t, dir, nil, args...)
+	return code, stderr
+}
+
+// commandOutputErr is command with extra environment variables.
+func commandOutputErr(t *testing.T, dir string, env []string, args ...string) (int, string) {
+	t.Helper()
+	code, _, stderr := runCommand(t, dir, env, args...)
+	return code, stderr
+}
+
+// commandOutput returns standard output and error together.
+func commandOutput(t *testing.T, dir string, env []string, args ...string) (int, string) {
+	t.Helper()
+	code, stdout, stderr := runCommand(t, dir, env, args...)
+	return code, stdout + stderr
+}
+
+func runCommand(t *testing.T, dir string, env []string, args ...string) (int, string, string) {
+	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(exe, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "BPFSKEL_AS_COMMAND=1", "GOPACKAGE=")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	cmd.Env = append(append(os.Environ(), "BPFSKEL_AS_COMMAND=1", "GOPACKAGE="), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err = cmd.Run()
 	var exit *exec.ExitError
 	switch {
 	case err == nil:
-		return 0, stderr.String()
+		return 0, stdout.String(), stderr.String()
 	case errors.As(err, &exit):
-		return exit.ExitCode(), stderr.String()
+		return exit.ExitCode(), stdout.String(), stderr.String()
 	}
 	t.Fatal(err)
-	return 0, ""
+	return 0, "", ""
 }
 
 func copyFile(t *testing.T, from, to string) {
 	t.Helper()
 	b, err := os.ReadFile(from)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(to, b, 0o644); err != nil {

@@ -103,6 +103,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 
 	files := map[string][]byte{}
+	var jobs []*skeletonJob
 	for _, in := range ins {
 		obj, err := btfmodel.Load(in.name, in.data, btfmodel.Options{Stem: c.stem, Renames: c.renames})
 		if err != nil {
@@ -116,7 +117,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		} else {
 			files[in.name] = in.data
 		}
-		src, err := gen.Generate(obj, gen.Options{Package: c.pkg, FileStem: in.stem, ObjectFile: embed})
+		opts := gen.Options{Package: c.pkg, FileStem: in.stem, ObjectFile: embed}
+		src, err := gen.Generate(obj, opts)
 		if err != nil {
 			return err
 		}
@@ -126,6 +128,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		for _, note := range obj.Notes {
 			notef("%s: note: %s", obj.File, note)
 		}
+		jobs = append(jobs, &skeletonJob{obj: obj, opts: opts, out: src})
+	}
+	if err := fitPackage(c, jobs, files); err != nil {
+		return err
 	}
 	if c.check {
 		return checkFiles(c.out, files)
@@ -141,6 +147,9 @@ func packageName(dir string) (string, error) {
 	pkgs, err := packages.Load(&packages.Config{Mode: packages.NeedName, Dir: dir}, ".")
 	if err == nil && len(pkgs) == 1 && pkgs[0].Name != "" {
 		return pkgs[0].Name, nil
+	}
+	if name := packageClause(dir); name != "" {
+		return name, nil
 	}
 	return "", usagef("cannot tell the Go package name of %s (no Go files there and $GOPACKAGE is unset); pass -pkg", dir)
 }
