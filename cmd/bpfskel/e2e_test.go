@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/bpfskel/bpfskel/btfmodel"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -373,5 +376,64 @@ func TestErrorsGolden(t *testing.T) {
 				t.Errorf("stderr differs from %s (-want +got), rerun with -update if intended:\n%s", golden, diff)
 			}
 		})
+	}
+}
+
+// TestInspectGolden runs bpfskel inspect on every golden object and
+// compares its output with the case's inspect.golden (text) and
+// inspect.json.golden, and the layout of every named type with
+// layouts.golden and layouts.json.golden. -update rewrites them.
+func TestInspectGolden(t *testing.T) {
+	objs, err := filepath.Glob("../../testdata/golden/*/*.bpf.o")
+	must(t, err)
+	if len(objs) == 0 {
+		t.Fatal("no golden objects")
+	}
+	for _, obj := range objs {
+		dir := filepath.Dir(obj)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			abs, err := filepath.Abs(obj)
+			must(t, err)
+			run := func(args ...string) string {
+				t.Helper()
+				code, stdout, stderr := runCommand(t, dir, nil, append([]string{"inspect"}, append(args, abs)...)...)
+				if code != 0 || stderr != "" {
+					t.Fatalf("inspect %v: exit %d\n%s", args, code, stderr)
+				}
+				return stdout
+			}
+			data, err := os.ReadFile(obj)
+			must(t, err)
+			ov, err := btfmodel.Inspect(filepath.Base(obj), data)
+			must(t, err)
+			var layouts, layoutsJSON strings.Builder
+			for _, name := range ov.TypeNames() {
+				fmt.Fprintf(&layouts, "$ bpfskel inspect -type '%s'\n%s\n", name, run("-type", name))
+				fmt.Fprintf(&layoutsJSON, "%s", run("-json", "-type", name))
+			}
+			for file, got := range map[string]string{
+				"inspect.golden":      run(),
+				"inspect.json.golden": run("-json"),
+				"layouts.golden":      layouts.String(),
+				"layouts.json.golden": layoutsJSON.String(),
+			} {
+				compareGolden(t, filepath.Join(dir, file), got)
+			}
+		})
+	}
+}
+
+func compareGolden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		writeFile(t, path, got)
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v; rerun with -update", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s differs (-want +got), rerun with -update if intended:\n%s", path, diff)
 	}
 }

@@ -21,6 +21,7 @@ const modulePath = "github.com/bpfskel/bpfskel"
 // subcommands are the words that may come first instead of flags.
 var subcommands = map[string]func(args []string, stdout, stderr io.Writer) error{
 	"version": runVersion,
+	"inspect": runInspect,
 }
 
 func firstArg(args []string) string {
