@@ -209,6 +209,9 @@ func main() {
 			t.Errorf("count_%s.go: the skeleton's names are not prefixed by the stem", order)
 		}
 	}
+	if _, err := os.Stat(filepath.Join(pkg, "bpfskel_doc.go")); err == nil {
+		t.Error("wrote bpfskel_doc.go although doc.go documents the package")
+	}
 	buildAndVet(t, dir)
 	// Regenerating is stable, and -check says nothing when all is fresh.
 	for _, stem := range []string{"count", "snoop"} {

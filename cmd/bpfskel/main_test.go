@@ -150,7 +150,9 @@ func TestCheck(t *testing.T) {
 	if code, stderr := command(t, dir, "-obj", obj, "-pkg", "hello", "-check"); code != 1 || !strings.Contains(stderr, "stale generated files: hello_bpfel.go") {
 		t.Fatalf("-check on an edited file: exit %d, %s", code, stderr)
 	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+	// The object, the skeleton and the package doc (no file of the
+	// package documents it).
+	if entries, _ := os.ReadDir(dir); len(entries) != 3 {
 		t.Errorf("-check wrote files: %v", entries)
 	}
 }
@@ -215,7 +217,7 @@ func main() {
 	if code, stderr := command(t, dir, "-obj", obj, "-pkg", "skel", "-out", "skel", "-stem", "hello"); code != 0 {
 		t.Fatalf("bpfskel: exit %d\n%s", code, stderr)
 	}
-	for _, name := range []string{"hello_bpfel.go", "hello_bpfel.o"} {
+	for _, name := range []string{"hello_bpfel.go", "hello_bpfel.o", "bpfskel_doc.go"} {
 		if _, err := os.Stat(filepath.Join(pkg, name)); err != nil {
 			t.Errorf("expected %s in the output: %v", name, err)
 		}
