@@ -489,10 +489,10 @@ func addObject(objs []string, obj string) []string {
 }
 
 // packageDoc adds gen.DocFile to files unless the user documents the
-// package: it lists the skeletons of this run and the package's others.
+// package or it is a command: it lists the skeletons of this run and the package's others.
 func packageDoc(c *config, scope *pkgScope, jobs []*skeletonJob, files map[string][]byte) error {
-	if scope.userDoc {
-		return nil
+	if scope.userDoc || c.pkg == "main" {
+		return nil // the user's to write; a command's doc is its own
 	}
 	skels := maps.Clone(scope.skeletons)
 	for _, j := range jobs {
