@@ -129,7 +129,7 @@ func printOverview(w io.Writer, ov *btfmodel.Overview) error {
 	for _, m := range ov.Maps {
 		var extra []string
 		if m.InnerMap != "" {
-			extra = append(extra, "inner map: "+m.InnerMap)
+			extra = append(extra, "inner map: "+dt(m.InnerMap))
 		}
 		if m.MapExtra != 0 {
 			extra = append(extra, fmt.Sprintf("map_extra %#x", m.MapExtra))
@@ -138,7 +138,7 @@ func printOverview(w io.Writer, ov *btfmodel.Overview) error {
 			extra = append(extra, fmt.Sprintf("%d static values", m.Values))
 		}
 		if m.Note != "" {
-			extra = append(extra, m.Note)
+			extra = append(extra, dt(m.Note))
 		}
 		if len(extra) > 0 {
 			fmt.Fprintf(w, "  %s: %s\n", d(m.Name), strings.Join(extra, "; "))
@@ -223,16 +223,17 @@ func printLayout(w io.Writer, tl *btfmodel.TypeLayout) error {
 		if m.Name == "" {
 			mname = ""
 		}
-		typ := m.Type
-		if i := strings.Index(typ, "["); i > 0 && strings.HasSuffix(typ, "]") {
-			// C spells arrays around the name: __u32 vals[4].
+		typ := dt(m.Type)
+		if i := strings.Index(typ, "["); i > 0 && typ == m.Type && strings.HasSuffix(typ, "]") {
+			// C spells arrays around the name: __u32 vals[4]. Only plain
+			// spellings are split: an escaped one stays one quoted string.
 			typ, mname = strings.TrimSuffix(typ[:i], " "), mname+typ[i:]
 		}
 		if m.BitSize > 0 {
-			fmt.Fprintf(w, "\t%-26s %-21s /* %5d:%2d %4d */\n", dt(typ), mname+fmt.Sprintf(":%d;", m.BitSize), m.Offset, m.BitOffset, m.Size)
+			fmt.Fprintf(w, "\t%-26s %-21s /* %5d:%2d %4d */\n", typ, mname+fmt.Sprintf(":%d;", m.BitSize), m.Offset, m.BitOffset, m.Size)
 			continue
 		}
-		fmt.Fprintf(w, "\t%-26s %-21s /* %5d %7d */\n", dt(typ), mname+";", m.Offset, m.Size)
+		fmt.Fprintf(w, "\t%-26s %-21s /* %5d %7d */\n", typ, mname+";", m.Offset, m.Size)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "\t/* size: %d, cachelines: %d, members: %d */\n", tl.Size, (tl.Size+63)/64, len(tl.Members))

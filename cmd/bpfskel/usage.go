@@ -32,9 +32,12 @@ func firstArg(args []string) string {
 }
 
 func wantsHelp(args []string) bool {
+	if firstArg(args) == "help" {
+		return true
+	}
 	for _, a := range args {
 		switch a {
-		case "-h", "-help", "--help", "help":
+		case "-h", "-help", "--help":
 			return true
 		case "--":
 			return false
