@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -74,5 +76,30 @@ func TestInspectUntrusted(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "\nfake line") {
 		t.Errorf("a name started a line of its own:\n%s", out.String())
+	}
+}
+
+// TestStemFileNames: -stem names the files in lower case and prefixes the
+// skeleton's identifiers as given.
+func TestStemFileNames(t *testing.T) {
+	dir := t.TempDir()
+	obj, err := filepath.Abs(helloObj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, stderr := command(t, dir, "-obj", obj, "-stem", "Snoop", "-pkg", "p", "-out", dir, "-q"); code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	src, err := os.ReadFile(filepath.Join(dir, "snoop_bpfel.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "snoop_bpfel.o")); err != nil {
+		t.Error(err)
+	}
+	for _, want := range []string{"type SnoopSkeleton struct", "func LoadSnoop(", "//go:embed snoop_bpfel.o"} {
+		if !bytes.Contains(src, []byte(want)) {
+			t.Errorf("snoop_bpfel.go lacks %q", want)
+		}
 	}
 }
