@@ -81,7 +81,7 @@ test:
 	  echo "test: compiling the runtime for GOARCH=$$arch (slow only the first time)"; \
 	  GOOS=linux GOARCH=$$arch $(GO) build ./runtime/... || exit 1; \
 	done
-	@echo "test: go test -count=1 ./... (kernel tests, golden files, end-to-end modules: about a minute)"
+	@echo "test: go test -count=1 ./... (kernel tests, golden files, and end-to-end tests that build modules: minutes on a busy machine)"
 	$(GO) test -count=1 ./...
 
 # Rebuild the objects and regenerate everything, then require a clean tree.

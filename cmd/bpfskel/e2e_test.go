@@ -99,6 +99,7 @@ func buildAndVet(t *testing.T, dir string) {
 // go get -tool, a go:generate directive that compiles C for both byte orders
 // through `go tool bpfskel`, and a program that builds and vets.
 func TestSrcGoGenerate(t *testing.T) {
+	t.Parallel() // builds a module: minutes of go build on a busy machine
 	requireClang(t)
 	dir := userModule(t)
 	repo := repoRoot(t)
@@ -154,6 +155,7 @@ func main() {
 // package: their shared types are declared once, every skeleton name is
 // prefixed by its stem, and the package builds for both byte orders.
 func TestSharedHeader(t *testing.T) {
+	t.Parallel() // builds a module: minutes of go build on a busy machine
 	requireClang(t)
 	dir := userModule(t)
 	pkg := filepath.Join(dir, "procs")

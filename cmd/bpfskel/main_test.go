@@ -160,6 +160,7 @@ func TestCheck(t *testing.T) {
 // TestEndToEnd generates a skeleton into a new module, from an object that
 // lives elsewhere (so it is copied), and builds and vets a program using it.
 func TestEndToEnd(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds a module; skipped with -short")
 	}
