@@ -287,6 +287,7 @@ func TestErrorsGolden(t *testing.T) {
 			setup: func(t *testing.T, dir string) []string {
 				copyFile(t, helloObj, filepath.Join(dir, "hello.bpf.o"))
 				writeFile(t, filepath.Join(dir, "user.go"), "package hello\n\n// Skeleton is the user's own.\ntype Skeleton struct{}\n\nfunc Load() {}\n")
+				writeFile(t, filepath.Join(dir, "methods.go"), "package hello\n\nfunc (s *Spec) Load() {}\n\nfunc (m Maps) BufMap() {}\n\nfunc (m Maps) Other() {}\n")
 				return nil
 			},
 			args: []string{"-obj", "hello.bpf.o"},

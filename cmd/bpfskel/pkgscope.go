@@ -55,6 +55,9 @@ type declSite struct {
 	// group is the declaration's Go code without comments; for a type, with
 	// its methods and the constants of the type.
 	group string
+	// member is set for the names "Type.Name" of methods and struct fields,
+	// which collide with a method or field of the same type.
+	member bool
 }
 
 func (d declSite) pos() string { return fmt.Sprintf("%s:%d", d.file, d.line) }
@@ -180,6 +183,11 @@ func declarations(file string, src []byte) (map[string]declSite, string, error) 
 		}
 		sites[name] = declSite{file: file, line: fset.Position(n.Pos()).Line, object: object, order: order, group: code}
 	}
+	addMember := func(name string, n ast.Node) {
+		if !strings.HasSuffix(name, "._") {
+			sites[name] = declSite{file: file, line: fset.Position(n.Pos()).Line, object: object, order: order, member: true}
+		}
+	}
 	for _, decl := range f.Decls {
 		switch d := decl.(type) {
 		case *ast.FuncDecl:
@@ -189,12 +197,20 @@ func declarations(file string, src []byte) (map[string]declSite, string, error) 
 			}
 			if t := receiverType(d.Recv); t != "" {
 				extra[t] = append(extra[t], text(d))
+				addMember(t+"."+d.Name.Name, d.Name)
 			}
 		case *ast.GenDecl:
 			for _, spec := range d.Specs {
 				switch sp := spec.(type) {
 				case *ast.TypeSpec:
 					add(sp.Name.Name, sp.Name, text(sp))
+					if st, ok := sp.Type.(*ast.StructType); ok {
+						for _, f := range st.Fields.List {
+							for _, n := range f.Names {
+								addMember(sp.Name.Name+"."+n.Name, n)
+							}
+						}
+					}
 				case *ast.ValueSpec:
 					code := d.Tok.String() + " " + text(sp)
 					for _, n := range sp.Names {
@@ -286,6 +302,15 @@ func (s *pkgScope) conflicts(obj *btfmodel.Object, name string, file []byte) ([]
 		fix := fixes[id]
 		for _, other := range s.names[id] {
 			switch {
+			case other.member || ours[id].member:
+				// A method of the user's on a generated type, named like one
+				// of its fields or methods. Another skeleton's members
+				// collide only where their types do, reported above.
+				if other.object == "" && other.member {
+					out = append(out, collision{key(id, other), fmt.Sprintf(
+						"%s: method %s is declared here, and the skeleton of %s gives %s a field or method of that name; rename your method",
+						other.pos(), id, btfmodel.Display(obj.File), strings.Split(id, ".")[0])})
+				}
 			case other.object == "":
 				what := fix.what
 				if what == "" {
