@@ -104,11 +104,10 @@ func TestSrcGoGenerate(t *testing.T) {
 	dir := userModule(t)
 	repo := repoRoot(t)
 	copyFile(t, filepath.Join(repo, "examples/hello/hello.bpf.c"), filepath.Join(dir, "hello/hello.bpf.c"))
-	writeFile(t, filepath.Join(dir, "hello/gen.go"), `// Package hello holds the skeleton of hello.bpf.c.
-package hello
-
-//go:generate go tool bpfskel -src hello.bpf.c -target both
-`)
+	// The directive is put together so that go generate in this repository
+	// does not take it for one of its own.
+	writeFile(t, filepath.Join(dir, "hello/gen.go"), "// Package hello holds the skeleton of hello.bpf.c.\npackage hello\n\n"+
+		"//go:"+"generate go tool bpfskel -src hello.bpf.c -target both\n")
 	writeFile(t, filepath.Join(dir, "main.go"), `package main
 
 import (
