@@ -4,7 +4,8 @@
 #                     bpffs and tracefs: scripts/setup.sh --build
 #   make objects      rebuild every *.bpf.o under examples/ and testdata/golden/
 #                     from its *.bpf.c, byte for byte reproducibly
-#   make generate     go generate, then rewrite the golden files
+#   make generate     go generate, then rewrite the golden files (gen's, and
+#                     the CLI's inspect output and error messages)
 #   make test         go vet and go test (mounts what the kernel tests need)
 #   make demo         run examples/hello (needs no compiler)
 #   make check-stale  fail when committed objects or generated files are stale
@@ -68,6 +69,7 @@ demo:
 generate:
 	$(GO) generate ./...
 	$(GO) test ./gen -run TestGolden -update
+	$(GO) test ./cmd/bpfskel -run 'TestInspectGolden|TestErrorsGolden' -update
 
 # The golden skeletons are compiled for 386 and s390x too; building the
 # runtime for them first, with a line saying so, keeps a cold first run from
