@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/bpfskel/bpfskel/btfmodel"
+	"github.com/bpfskel/bpfskel/runtime/bpfskeltest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -181,11 +182,17 @@ func main() {
 		panic(err)
 	}
 	defer count.Close()
+	// snoop stores states[{pid 1}] = RUNNING; count counts {pid 2} and total.
+	if _, err := snoop.Programs.Snoop.TestRun(nil); err != nil {
+		panic(err)
+	}
+	if _, err := count.Programs.Count.TestRun(nil); err != nil {
+		panic(err)
+	}
 	// One Go type for the C type both objects share.
-	key := procs.ProcKey{Pid: 1}
-	state, err := snoop.Maps.States.Lookup(key)
+	state, err := snoop.Maps.States.Lookup(procs.ProcKey{Pid: 1})
 	fmt.Println(state == procs.ProcStateRUNNING, err)
-	n, err := count.Maps.Counts.Lookup(key)
+	n, err := count.Maps.Counts.Lookup(procs.ProcKey{Pid: 2})
 	fmt.Println(n, err)
 	total, err := count.Bss.Get(0)
 	fmt.Println(total.Total, err)
@@ -220,6 +227,12 @@ func main() {
 		if code != 0 || stderr != "" {
 			t.Errorf("-check of %s: exit %d, stderr %q; want 0 and nothing", stem, code, stderr)
 		}
+	}
+	// In the kernel: both skeletons load, and the shared key type reaches
+	// both objects' maps.
+	bpfskeltest.RequireKernel(t)
+	if out := goCmd(t, dir, nil, "run", "."); out != "true <nil>\n1 <nil>\n1 <nil>\n" {
+		t.Errorf("the program printed:\n%s\nwant true <nil>, 1 <nil>, 1 <nil>", out)
 	}
 }
 
