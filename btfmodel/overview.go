@@ -203,7 +203,16 @@ func cTypeName(t btf.Type, depth int) string {
 	case *btf.Pointer:
 		return cTypeName(v.Target, depth+1) + " *"
 	case *btf.Array:
-		return fmt.Sprintf("%s[%d]", cTypeName(v.Type, depth+1), v.Nelems)
+		// C writes the outermost dimension first: __u16 grid[2][3] is an
+		// array of 2 arrays of 3.
+		dims := fmt.Sprintf("[%d]", v.Nelems)
+		elem := v.Type
+		for inner, ok := elem.(*btf.Array); ok && depth < maxDepth; inner, ok = elem.(*btf.Array) {
+			dims += fmt.Sprintf("[%d]", inner.Nelems)
+			elem = inner.Type
+			depth++
+		}
+		return cTypeName(elem, depth+1) + dims
 	case *btf.Const:
 		return "const " + cTypeName(v.Type, depth+1)
 	case *btf.Volatile:
@@ -243,8 +252,9 @@ type TypeLayout struct {
 	SumMembers int `json:"sum_members"` // bytes the members cover
 	Holes      int `json:"holes"`       // gaps between members
 	SumHoles   int `json:"sum_holes"`
-	BitHoles   int `json:"bit_holes,omitempty"` // gaps inside bitfield storage
-	Padding    int `json:"padding"`             // bytes after the last member
+	BitHoles   int `json:"bit_holes,omitempty"`   // gaps inside bitfield storage
+	Padding    int `json:"padding"`               // bytes after the last member
+	BitPadding int `json:"bit_padding,omitempty"` // bits after the last bitfield, in its last byte
 }
 
 // LayoutMember is one member; offsets and sizes are in bytes, bitfields
@@ -439,22 +449,19 @@ func (tl *TypeLayout) layoutMembers(members []btf.Member, union bool) {
 		} else {
 			lm.Offset = off / 8
 		}
-		if !union {
-			switch {
-			case m.BitfieldSize > 0 && off > endBits:
-				gap := off - endBits
-				if gap >= 8 && off/8 > (endBits+7)/8 {
-					lm.HoleBefore = off/8 - (endBits+7)/8
-					tl.Holes++
-					tl.SumHoles += lm.HoleBefore
-				} else {
-					lm.BitHoleBefore = gap
-					tl.BitHoles++
-				}
-			case m.BitfieldSize == 0 && off/8 > (endBits+7)/8:
-				lm.HoleBefore = off/8 - (endBits+7)/8
+		if gap := off - endBits; !union && gap > 0 {
+			// The bits up to the next byte boundary, and any bits the member
+			// starts into its byte, are a bit hole; whole bytes between are a
+			// hole.
+			head := min(gap, (8-endBits%8)%8)
+			lm.HoleBefore = (gap - head) / 8
+			lm.BitHoleBefore = head + (gap-head)%8
+			if lm.HoleBefore > 0 {
 				tl.Holes++
 				tl.SumHoles += lm.HoleBefore
+			}
+			if lm.BitHoleBefore > 0 {
+				tl.BitHoles++
 			}
 		}
 		end := off + size*8
@@ -469,6 +476,9 @@ func (tl *TypeLayout) layoutMembers(members []btf.Member, union bool) {
 		tl.Members = append(tl.Members, lm)
 	}
 	covered := (endBits + 7) / 8
+	if !union {
+		tl.BitPadding = (8 - endBits%8) % 8
+	}
 	if union {
 		tl.SumMembers = covered
 	} else {

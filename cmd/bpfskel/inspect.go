@@ -135,7 +135,7 @@ func printOverview(w io.Writer, ov *btfmodel.Overview) error {
 			extra = append(extra, fmt.Sprintf("map_extra %#x", m.MapExtra))
 		}
 		if m.Values != 0 {
-			extra = append(extra, fmt.Sprintf("%d static values", m.Values))
+			extra = append(extra, fmt.Sprintf("%d static value%s", m.Values, plural(m.Values)))
 		}
 		if m.Note != "" {
 			extra = append(extra, dt(m.Note))
@@ -245,6 +245,9 @@ func printLayout(w io.Writer, tl *btfmodel.TypeLayout) error {
 	}
 	if tl.Padding > 0 {
 		fmt.Fprintf(w, "\t/* padding: %d */\n", tl.Padding)
+	}
+	if tl.BitPadding > 0 {
+		fmt.Fprintf(w, "\t/* bit_padding: %d bit%s */\n", tl.BitPadding, plural(tl.BitPadding))
 	}
 	if last := tl.Size % 64; tl.Size > 64 && last != 0 {
 		fmt.Fprintf(w, "\t/* last cacheline: %s */\n", bytesText(uint32(last)))
