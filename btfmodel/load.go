@@ -103,6 +103,7 @@ func skeletonNames(stem string) SkeletonNames {
 		Spec:     s + "Spec",
 		Open:     "Open" + s,
 		Load:     "Load" + s,
+		OpenMaps: "Open" + s + "Maps",
 		Object:   "_" + s + "Object",
 	}
 }
@@ -145,6 +146,9 @@ func modelMaps(obj *Object, spec *ebpf.CollectionSpec, n *namer, ty *typer) erro
 		}
 		if m.Value, err = ty.kvType(ms.Value, ms.ValueSize, hint+"Value", fmt.Sprintf("as the value of map %s", Display(name))); err != nil {
 			return fmt.Errorf("map %q: value: %w", name, err)
+		}
+		if m.Inner, err = ty.innerMap(ms, hint); err != nil {
+			return fmt.Errorf("map %q: inner map: %w", name, err)
 		}
 		m.Handle = kind.handle(m)
 		obj.Maps = append(obj.Maps, m)
@@ -234,7 +238,7 @@ func modelSections(obj *Object, spec *ebpf.CollectionSpec, stem string, n *namer
 func checkPackageScope(obj *Object, n *namer) {
 	pkg := n.scope("the package")
 	sk := obj.Names
-	for _, id := range []string{sk.Skeleton, sk.Maps, sk.Programs, sk.Spec, sk.Open, sk.Load} {
+	for _, id := range []string{sk.Skeleton, sk.Maps, sk.Programs, sk.Spec, sk.Open, sk.Load, sk.OpenMaps} {
 		pkg.add(id, origin{kind: "skeleton", cname: id})
 	}
 	for _, d := range obj.Decls {
