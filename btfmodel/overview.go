@@ -344,7 +344,7 @@ func (ov *Overview) Layout(name string) (*TypeLayout, error) {
 	}
 	switch len(found) {
 	case 0:
-		return nil, fmt.Errorf("%s: no type %s in the object's BTF; its types are: %s", ov.File, Display(name), strings.Join(displayAll(ov.TypeNames()), ", "))
+		return nil, fmt.Errorf("%s: no type %s in the object's BTF; its types are: %s", ov.File, displayAll([]string{name})[0], strings.Join(displayAll(ov.TypeNames()), ", "))
 	case 1:
 	default:
 		var names []string

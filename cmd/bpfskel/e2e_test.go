@@ -355,6 +355,32 @@ func TestErrorsGolden(t *testing.T) {
 			code: 1,
 		},
 		{
+			name: "inspect-not-elf",
+			setup: func(t *testing.T, dir string) []string {
+				writeFile(t, filepath.Join(dir, "x.bpf.o"), "not an object\n")
+				return nil
+			},
+			args: []string{"inspect", "x.bpf.o"},
+			code: 1,
+		},
+		{
+			name: "inspect-unknown-type",
+			setup: func(t *testing.T, dir string) []string {
+				copyFile(t, helloObj, filepath.Join(dir, "hello.bpf.o"))
+				return nil
+			},
+			args: []string{"inspect", "-type", "struct nope", "hello.bpf.o"},
+			code: 1,
+		},
+		{
+			name: "inspect-two-objects",
+			setup: func(t *testing.T, dir string) []string {
+				return nil
+			},
+			args: []string{"inspect", "a.bpf.o", "b.bpf.o"},
+			code: 2,
+		},
+		{
 			name: "src-and-obj",
 			setup: func(t *testing.T, dir string) []string {
 				return nil
