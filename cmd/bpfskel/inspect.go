@@ -213,11 +213,15 @@ func printLayout(w io.Writer, tl *btfmodel.TypeLayout) error {
 		return nil
 	}
 	for _, m := range tl.Members {
+		var hole []string
 		if m.HoleBefore > 0 {
-			fmt.Fprintf(w, "\n\t/* XXX %s hole, try to pack */\n\n", bytesText(uint32(m.HoleBefore)))
+			hole = append(hole, bytesText(uint32(m.HoleBefore)))
 		}
 		if m.BitHoleBefore > 0 {
-			fmt.Fprintf(w, "\n\t/* XXX %d bit%s hole, try to pack */\n\n", m.BitHoleBefore, plural(m.BitHoleBefore))
+			hole = append(hole, fmt.Sprintf("%d bit%s", m.BitHoleBefore, plural(m.BitHoleBefore)))
+		}
+		if len(hole) > 0 {
+			fmt.Fprintf(w, "\n\t/* XXX %s hole, try to pack */\n\n", strings.Join(hole, " "))
 		}
 		mname := d(m.Name)
 		if m.Name == "" {
