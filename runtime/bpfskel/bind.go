@@ -177,6 +177,10 @@ func bindMap[K, V any](b *Binder, name string) (*ebpf.Map, Map[K, V], bool) {
 	ok = b.checkPlain(name, "value", reflect.TypeFor[V]()) && ok
 	ok = b.checkSize(name, "key", unsafe.Sizeof(k), m.KeySize()) && ok
 	ok = b.checkSize(name, "value", unsafe.Sizeof(v), m.ValueSize()) && ok
+	if isPerCPU(m.Type()) {
+		b.fail("map %q: a %s map holds one value per CPU; bind it with BindPerCPUMap", name, m.Type())
+		ok = false
+	}
 	if !ok {
 		return m, Map[K, V]{}, false
 	}
@@ -185,8 +189,8 @@ func bindMap[K, V any](b *Binder, name string) (*ebpf.Map, Map[K, V], bool) {
 		name:    name,
 		coll:    b.c,
 		nilKey:  m.KeySize() == 0,
-		perCPU:  isPerCPU(m.Type()),
 		errMiss: fmt.Errorf("map %q: lookup: %w", name, ebpf.ErrKeyNotExist),
+		errEnd:  fmt.Errorf("map %q: batch lookup: end of map: %w", name, ebpf.ErrKeyNotExist),
 	}, true
 }
 
