@@ -73,6 +73,8 @@ func BenchmarkLookup(b *testing.B) {
 	m := setupBench(b)
 	benchLookup(b, "array", m.arr, uint32(3))
 	benchLookup(b, "hash", m.hash, hashKey{Pid: 3})
+	benchLookupPerCPU(b)
+	benchLookupLPM(b)
 }
 
 func benchLookup[K any](b *testing.B, kind string, m *Map[K, val24], key K) {

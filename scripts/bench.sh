@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# bench.sh: run the map benchmarks of runtime/bpfskel and every C reference
+# program under runtime/bpfskel/testdata/bench/ (one program per .c file,
+# built with -lbpf, printing Go benchmark lines), then print one table: for
+# each operation and map kind, every implementation's ns/op and allocs/op
+# and its ratio to the raw Go syscall (raw-syscall) and to C (libbpf-c).
+#
+# The machine is shared: each benchmark runs BENCH_COUNT times (Go) or
+# 20 repetitions (C) and the table keeps the fastest run, the one least
+# disturbed by other load. The raw output is kept in $BENCH_OUT when set.
+#
+#   BENCH=Lookup BENCH_COUNT=10 BENCHTIME=300ms scripts/bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+GO=${GO:-go}
+CC=${CC:-cc}
+BENCH=${BENCH:-.}
+BENCH_COUNT=${BENCH_COUNT:-6}
+BENCHTIME=${BENCHTIME:-200ms}
+
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+echo "== go test -bench '$BENCH' -benchmem -count $BENCH_COUNT -benchtime $BENCHTIME ./runtime/bpfskel" >&2
+"$GO" test -run '^$' -bench "$BENCH" -benchmem -count "$BENCH_COUNT" -benchtime "$BENCHTIME" ./runtime/bpfskel >"$out/go.txt"
+
+for src in runtime/bpfskel/testdata/bench/*.c; do
+	[ -e "$src" ] || continue
+	bin="$out/$(basename "$src" .c)"
+	echo "== $src" >&2
+	"$CC" -O2 -Wall -o "$bin" "$src" -lbpf
+	"$bin" >"$out/$(basename "$src" .c).txt"
+done
+
+if [ -n "${BENCH_OUT:-}" ]; then
+	cat "$out"/*.txt >"$BENCH_OUT"
+fi
+
+cat "$out"/*.txt | awk '
+/^Benchmark/ {
+	name = $1
+	sub(/-[0-9]+$/, "", name)          # Go appends -GOMAXPROCS
+	ns = ""; allocs = ""; pe = ""
+	for (i = 3; i < NF; i++) {
+		if ($(i+1) == "ns/op") ns = $i
+		if ($(i+1) == "allocs/op") allocs = $i
+		if ($(i+1) == "ns/entry") pe = $i
+	}
+	if (ns == "") next
+	if (!(name in best) || ns + 0 < best[name] + 0) {
+		best[name] = ns; entry[name] = pe
+	}
+	if (!(name in al) || allocs + 0 > al[name] + 0) al[name] = allocs
+	n = split(name, parts, "/")
+	impl = parts[n]
+	group = substr(name, 1, length(name) - length(impl) - 1)
+	if (!(group in seen)) { seen[group] = 1; groups[++ng] = group }
+	impls[group] = impls[group] " " impl
+}
+END {
+	printf "%-40s %-16s %12s %10s %10s %8s %8s\n", "benchmark", "impl", "ns/op", "ns/entry", "allocs/op", "x raw", "x C"
+	for (g = 1; g <= ng; g++) {
+		group = groups[g]
+		raw = best[group "/raw-syscall"]; c = best[group "/libbpf-c"]
+		m = split(impls[group], list, " ")
+		delete done
+		for (j = 1; j <= m; j++) {
+			impl = list[j]
+			if (impl in done) continue
+			done[impl] = 1
+			name = group "/" impl
+			xr = raw != "" ? sprintf("%.2f", best[name] / raw) : "-"
+			xc = c != "" ? sprintf("%.2f", best[name] / c) : "-"
+			printf "%-40s %-16s %12.1f %10s %10s %8s %8s\n", group, impl, best[name], entry[name] == "" ? "-" : entry[name], al[name], xr, xc
+		}
+	}
+}'
