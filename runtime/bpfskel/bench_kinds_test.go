@@ -30,6 +30,7 @@ func benchLookupPerCPU(b *testing.B) {
 	}
 	key := uint32(3)
 	b.Run("percpu_array/bpfskel", func(b *testing.B) {
+		defer reportCPU(b)()
 		b.ReportAllocs()
 		for b.Loop() {
 			if err := pc.LookupInto(&key, vals); err != nil {
@@ -38,6 +39,7 @@ func benchLookupPerCPU(b *testing.B) {
 		}
 	})
 	b.Run("percpu_array/cilium-generic", func(b *testing.B) {
+		defer reportCPU(b)()
 		b.ReportAllocs()
 		em := pc.Map()
 		for b.Loop() {
@@ -48,6 +50,7 @@ func benchLookupPerCPU(b *testing.B) {
 		}
 	})
 	b.Run("percpu_array/raw-syscall", func(b *testing.B) {
+		defer reportCPU(b)()
 		requireRawAttr(b)
 		b.ReportAllocs()
 		fd := pc.Map().FD()
@@ -76,6 +79,7 @@ func benchLookupLPM(b *testing.B) {
 	}
 	key := lpmKey4{32, [4]byte{10, 1, 2, 3}}
 	b.Run("lpm/bpfskel", func(b *testing.B) {
+		defer reportCPU(b)()
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := lpm.Lookup(key); err != nil {
@@ -84,6 +88,7 @@ func benchLookupLPM(b *testing.B) {
 		}
 	})
 	b.Run("lpm/cilium-generic", func(b *testing.B) {
+		defer reportCPU(b)()
 		b.ReportAllocs()
 		em := lpm.Map()
 		for b.Loop() {
@@ -95,6 +100,7 @@ func benchLookupLPM(b *testing.B) {
 		}
 	})
 	b.Run("lpm/raw-syscall", func(b *testing.B) {
+		defer reportCPU(b)()
 		requireRawAttr(b)
 		b.ReportAllocs()
 		fd := lpm.Map().FD()
@@ -126,7 +132,8 @@ type batchAttrRaw struct {
 //   - cilium-batch: (*ebpf.Map).BatchLookup into slices of 1024;
 //   - raw-syscall: one BPF_MAP_LOOKUP_BATCH for all entries, the floor.
 //
-// ns/op is per walk; ns/entry divides it by the entries.
+// ns/op and cpu-ns/op are per walk; cpu-ns/entry divides the CPU time by
+// the entries.
 func BenchmarkIterate(b *testing.B) {
 	c := loadMaps(b, map[string]*ebpf.MapSpec{
 		"arr":  {Type: ebpf.Array, KeySize: 4, ValueSize: 24, MaxEntries: iterEntries},
@@ -150,15 +157,13 @@ func BenchmarkIterate(b *testing.B) {
 }
 
 func benchIterate[K any](b *testing.B, kind string, m *Map[K, val24]) {
-	perEntry := func(b *testing.B) {
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/iterEntries, "ns/entry")
-	}
 	check := func(b *testing.B, n int) {
 		if n != iterEntries {
 			b.Fatalf("walked %d entries, want %d", n, iterEntries)
 		}
 	}
 	b.Run(kind+"/bpfskel", func(b *testing.B) {
+		defer reportCPUPerEntry(b, iterEntries)()
 		b.ReportAllocs()
 		for b.Loop() {
 			n := 0
@@ -167,9 +172,9 @@ func benchIterate[K any](b *testing.B, kind string, m *Map[K, val24]) {
 			}
 			check(b, n)
 		}
-		perEntry(b)
 	})
 	b.Run(kind+"/bpfskel-batch", func(b *testing.B) {
+		defer reportCPUPerEntry(b, iterEntries)()
 		b.ReportAllocs()
 		keys, vals := make([]K, iterEntries+1), make([]val24, iterEntries+1)
 		var cur BatchCursor
@@ -181,9 +186,9 @@ func benchIterate[K any](b *testing.B, kind string, m *Map[K, val24]) {
 			}
 			check(b, n)
 		}
-		perEntry(b)
 	})
 	b.Run(kind+"/cilium-iterate", func(b *testing.B) {
+		defer reportCPUPerEntry(b, iterEntries)()
 		b.ReportAllocs()
 		em := m.Map()
 		var k K
@@ -199,9 +204,9 @@ func benchIterate[K any](b *testing.B, kind string, m *Map[K, val24]) {
 			}
 			check(b, n)
 		}
-		perEntry(b)
 	})
 	b.Run(kind+"/cilium-batch", func(b *testing.B) {
+		defer reportCPUPerEntry(b, iterEntries)()
 		b.ReportAllocs()
 		em := m.Map()
 		keys, vals := make([]K, iterEntries+1), make([]val24, iterEntries+1)
@@ -213,9 +218,9 @@ func benchIterate[K any](b *testing.B, kind string, m *Map[K, val24]) {
 			}
 			check(b, n)
 		}
-		perEntry(b)
 	})
 	b.Run(kind+"/raw-syscall", func(b *testing.B) {
+		defer reportCPUPerEntry(b, iterEntries)()
 		requireRawAttr(b)
 		b.ReportAllocs()
 		fd := m.Map().FD()
@@ -232,6 +237,5 @@ func benchIterate[K any](b *testing.B, kind string, m *Map[K, val24]) {
 			}
 			check(b, int(attr.count))
 		}
-		perEntry(b)
 	})
 }
