@@ -191,6 +191,7 @@ func bindMap[K, V any](b *Binder, name string) (*ebpf.Map, Map[K, V], bool) {
 		nilKey:  m.KeySize() == 0,
 		errMiss: fmt.Errorf("map %q: lookup: %w", name, ebpf.ErrKeyNotExist),
 		errEnd:  fmt.Errorf("map %q: batch lookup: end of map: %w", name, ebpf.ErrKeyNotExist),
+		walkers: newWalkers(m, int(unsafe.Sizeof(v))),
 	}, true
 }
 

@@ -29,6 +29,7 @@ type Map[K, V any] struct {
 
 	errMiss error // preallocated lookup miss error, wraps ebpf.ErrKeyNotExist
 	errEnd  error // preallocated end of a batch walk, wraps ebpf.ErrKeyNotExist
+	walkers *walkers
 }
 
 // Map returns the underlying cilium/ebpf map, the escape hatch for
@@ -129,8 +130,7 @@ func (m *Map[K, V]) Iterate() *Iterator[K, V] {
 	if m.nilKey {
 		return &Iterator[K, V]{err: fmt.Errorf("map %q: iterate: a %s map has no keys", m.name, m.m.Type())}
 	}
-	var v V
-	return &Iterator[K, V]{name: m.name, w: newWalker(m.m, int(unsafe.Sizeof(v)))}
+	return &Iterator[K, V]{name: m.name, ws: m.walkers, w: m.walkers.get()}
 }
 
 // All returns the map's entries as a range-over-func sequence:
@@ -140,7 +140,29 @@ func (m *Map[K, V]) Iterate() *Iterator[K, V] {
 // It is Iterate().All(): an error ends the sequence like the end of the
 // map does. Use [Map.Iterate] and [Iterator.Err] to tell the two apart.
 func (m *Map[K, V]) All() iter.Seq2[K, V] {
-	return m.Iterate().All()
+	return func(yield func(K, V) bool) {
+		if m.check() != nil || m.nilKey {
+			return
+		}
+		// The loop of Iterator.Next, flattened: the entries are read
+		// straight out of the batch buffers (BenchmarkIterate/*/bpfskel).
+		w := m.walkers.get()
+		defer m.walkers.put(w)
+		for {
+			keys, vals := unsafe.Pointer(&w.keys[0]), unsafe.Pointer(&w.vals[0])
+			for ; w.i < w.n; w.i++ {
+				k := *(*K)(unsafe.Add(keys, w.i*w.keySize))
+				v := *(*V)(unsafe.Add(vals, w.i*w.valSize))
+				if !yield(k, v) {
+					return
+				}
+			}
+			if w.done || w.err != nil {
+				return
+			}
+			w.fill()
+		}
+	}
 }
 
 // Iterator walks the entries of a [Map]. Use it as
@@ -151,11 +173,12 @@ func (m *Map[K, V]) All() iter.Seq2[K, V] {
 //	}
 //	if err := it.Err(); err != nil { ... }
 //
-// or range over [Iterator.All]. An Iterator allocates its batch buffers
-// once; Next does not allocate. It is not safe for concurrent use and
-// cannot be restarted.
+// or range over [Iterator.All]. An Iterator reuses batch buffers kept by
+// its map handle; Next does not allocate. It is not safe for concurrent
+// use and cannot be restarted.
 type Iterator[K, V any] struct {
 	name  string
+	ws    *walkers // where w goes back when the walk ends
 	w     *walker
 	key   K
 	value V
@@ -176,8 +199,16 @@ func (it *Iterator[K, V]) Next() bool {
 	if it.w.err != nil {
 		it.err = fmt.Errorf("map %q: iterate: %w", it.name, it.w.err)
 	}
-	it.w = nil
+	it.release()
 	return false
+}
+
+// release hands the walker back for reuse; the iterator is done.
+func (it *Iterator[K, V]) release() {
+	if it.w != nil && it.ws != nil {
+		it.ws.put(it.w)
+	}
+	it.w = nil
 }
 
 // Key returns the key of the current entry.

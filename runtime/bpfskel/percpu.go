@@ -31,6 +31,7 @@ type PerCPUMap[K, V any] struct {
 	packed bool // sizeof(V) == stride: the kernel can use a []V directly
 	pool   sync.Pool
 
+	walkers *walkers
 	errMiss error
 }
 
@@ -71,6 +72,7 @@ func BindPerCPUMap[K, V any](b *Binder, name string) *PerCPUMap[K, V] {
 		m: m, name: name, cpus: cpus, stride: stride,
 		packed:  stride == int(unsafe.Sizeof(v)),
 		errMiss: fmt.Errorf("map %q: lookup: %w", name, ebpf.ErrKeyNotExist),
+		walkers: newWalkers(m, cpus*stride),
 	}
 	pm.pool.New = func() any {
 		buf := make([]uint64, cpus*stride/8)
@@ -210,7 +212,7 @@ func (m *PerCPUMap[K, V]) Iterate() *PerCPUIterator[K, V] {
 	}
 	return &PerCPUIterator[K, V]{
 		m:      m,
-		w:      newWalker(m.m, m.cpus*m.stride),
+		w:      m.walkers.get(),
 		values: make([]V, m.cpus),
 	}
 }
@@ -221,7 +223,15 @@ func (m *PerCPUMap[K, V]) Iterate() *PerCPUIterator[K, V] {
 // does; use [PerCPUMap.Iterate] and [PerCPUIterator.Err] to tell them
 // apart.
 func (m *PerCPUMap[K, V]) All() iter.Seq2[K, []V] {
-	return m.Iterate().All()
+	return func(yield func(K, []V) bool) {
+		it := m.Iterate()
+		defer it.release() // nobody else holds it: hand its buffers back even after a break
+		for it.Next() {
+			if !yield(it.key, it.values) {
+				return
+			}
+		}
+	}
 }
 
 // PerCPUIterator walks the entries of a [PerCPUMap]; see [Iterator].
@@ -250,8 +260,16 @@ func (it *PerCPUIterator[K, V]) Next() bool {
 	if it.w.err != nil {
 		it.err = fmt.Errorf("map %q: iterate: %w", it.m.name, it.w.err)
 	}
-	it.w = nil
+	it.release()
 	return false
+}
+
+// release hands the walker back for reuse; the iterator is done.
+func (it *PerCPUIterator[K, V]) release() {
+	if it.w != nil {
+		it.m.walkers.put(it.w)
+	}
+	it.w = nil
 }
 
 // Key returns the key of the current entry.

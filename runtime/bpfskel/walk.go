@@ -3,6 +3,7 @@ package bpfskel
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"unsafe"
 
 	"github.com/cilium/ebpf"
@@ -74,6 +75,34 @@ func newWalker(em *ebpf.Map, valSize int) *walker {
 	entries := walkBatchBytes / max(w.keySize+valSize, 1)
 	w.alloc(max(min(entries, int(em.MaxEntries())+1), 1))
 	return w
+}
+
+// walkers keeps the walkers of one map handle for reuse, so that a walk
+// does not allocate (and fault in) fresh batch buffers each time.
+type walkers struct {
+	em      *ebpf.Map
+	valSize int
+	pool    sync.Pool
+}
+
+func newWalkers(em *ebpf.Map, valSize int) *walkers {
+	return &walkers{em: em, valSize: valSize}
+}
+
+// get returns a walker at the start of the map.
+func (ws *walkers) get() *walker {
+	if w, ok := ws.pool.Get().(*walker); ok {
+		return w
+	}
+	return newWalker(ws.em, ws.valSize)
+}
+
+// put takes back a walker that nobody uses any more.
+func (ws *walkers) put(w *walker) {
+	w.n, w.i = 0, 0
+	w.cur.Reset()
+	w.havePrev, w.steps, w.done, w.err = false, 0, false, nil
+	ws.pool.Put(w)
 }
 
 func words(bytes int) int { return (bytes + 7) / 8 }
