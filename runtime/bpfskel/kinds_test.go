@@ -378,6 +378,9 @@ func TestPerCPUMap(t *testing.T) {
 	if err := hash.Update(k, vals, UpdateNoExist); !errors.Is(err, ebpf.ErrKeyExist) {
 		t.Errorf("UpdateNoExist on a present key: %v, want ErrKeyExist", err)
 	}
+	if err := hash.Update(hashKey{Pid: 2}, vals, UpdateExist); !errors.Is(err, ebpf.ErrKeyNotExist) {
+		t.Errorf("UpdateExist on an absent key: %v, want ErrKeyNotExist", err)
+	}
 
 	// Iteration of both layouts.
 	n := 0
@@ -662,4 +665,39 @@ func TestConcurrentKinds(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestClosedMap: closing one map through the escape hatch makes its typed
+// handle fail cleanly; the kernel sees an invalid descriptor, not another
+// object's.
+func TestClosedMap(t *testing.T) {
+	c := loadMaps(t, map[string]*ebpf.MapSpec{
+		"hash": {Type: ebpf.Hash, KeySize: 8, ValueSize: 24, MaxEntries: 4},
+		"pc":   {Type: ebpf.PerCPUHash, KeySize: 4, ValueSize: 8, MaxEntries: 4},
+	})
+	b := NewBinder(c)
+	hash := BindMap[hashKey, val24](b, "hash")
+	pc := BindPerCPUMap[uint32, uint64](b, "pc")
+	mustBind(t, b)
+	if err := hash.Map().Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := pc.Map().Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hash.LookupAndDelete(hashKey{}); !errors.Is(err, unix.EBADF) {
+		t.Errorf("LookupAndDelete on a closed map: %v, want EBADF", err)
+	}
+	if _, err := hash.BatchUpdate([]hashKey{{}}, []val24{{}}); !errors.Is(err, unix.EBADF) {
+		t.Errorf("BatchUpdate on a closed map: %v, want EBADF", err)
+	}
+	if err := pc.Update(1, make([]uint64, pc.CPUs()), UpdateAny); !errors.Is(err, unix.EBADF) {
+		t.Errorf("per-CPU Update on a closed map: %v, want EBADF", err)
+	}
+	if err := pc.Delete(1); !errors.Is(err, unix.EBADF) {
+		t.Errorf("per-CPU Delete on a closed map: %v, want EBADF", err)
+	}
+	if _, err := hash.Lookup(hashKey{}); err == nil || errors.Is(err, ebpf.ErrKeyNotExist) {
+		t.Errorf("Lookup on a closed map: %v", err)
+	}
 }
