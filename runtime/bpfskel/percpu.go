@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"reflect"
 	"sync"
 	"unsafe"
 
@@ -47,14 +46,8 @@ func BindPerCPUMap[K, V any](b *Binder, name string) *PerCPUMap[K, V] {
 	if m == nil {
 		return nil
 	}
-	var (
-		k K
-		v V
-	)
-	ok := b.checkPlain(name, "key", reflect.TypeFor[K]())
-	ok = b.checkPlain(name, "value", reflect.TypeFor[V]()) && ok
-	ok = b.checkSize(name, "key", unsafe.Sizeof(k), m.KeySize()) && ok
-	ok = b.checkSize(name, "value", unsafe.Sizeof(v), m.ValueSize()) && ok
+	ok := checkKeyValue[K, V](b, name, m)
+	var v V
 	if !isPerCPU(m.Type()) {
 		b.fail("map %q: is a %s map, not a per-CPU one; bind it with BindMap", name, m.Type())
 		ok = false
