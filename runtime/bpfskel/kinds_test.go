@@ -5,7 +5,9 @@ package bpfskel
 import (
 	"errors"
 	"slices"
+	"fmt"
 	"strings"
+	"structs"
 	"sync"
 	"testing"
 
@@ -699,5 +701,66 @@ func TestClosedMap(t *testing.T) {
 	}
 	if _, err := hash.Lookup(hashKey{}); err == nil || errors.Is(err, ebpf.ErrKeyNotExist) {
 		t.Errorf("Lookup on a closed map: %v", err)
+	}
+}
+
+// union24 is a 24-byte value shaped like a generated mirror of a struct
+// holding a union: HostLayout, and the union as unexported raw storage
+// behind accessors, as bpfskel emits for C unions.
+type union24 struct {
+	_   structs.HostLayout
+	A   uint64
+	raw [16]byte
+}
+
+// TestBatchLookupUnion: the typed batch and walk read values holding a
+// mirrored union. It also records why they do not go through cilium/ebpf
+// v0.22: its BatchLookup decodes such a slice by reflection and panics
+// (reflect.Value.SetUint on an unexported field). If that changes, the
+// hand-written batch calls in sys_linux.go need a new justification.
+func TestBatchLookupUnion(t *testing.T) {
+	c := loadMaps(t, map[string]*ebpf.MapSpec{
+		"arr": {Type: ebpf.Array, KeySize: 4, ValueSize: 24, MaxEntries: 8},
+	})
+	b := NewBinder(c)
+	arr := BindMap[uint32, union24](b, "arr")
+	mustBind(t, b)
+	for i := range uint32(8) {
+		if err := arr.Update(i, union24{A: uint64(i), raw: [16]byte{byte(i), 0xee}}, UpdateAny); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys, vals := make([]uint32, 9), make([]union24, 9)
+	var cur BatchCursor
+	n, err := arr.BatchLookup(&cur, keys, vals)
+	if n != 8 || !errors.Is(err, ebpf.ErrKeyNotExist) {
+		t.Fatalf("BatchLookup = %d, %v", n, err)
+	}
+	for i, v := range vals[:n] {
+		if v.A != uint64(keys[i]) || v.raw != [16]byte{byte(keys[i]), 0xee} {
+			t.Errorf("entry %d: %+v", keys[i], v)
+		}
+	}
+	for k, v := range arr.All() {
+		if v.raw[0] != byte(k) || v.raw[1] != 0xee {
+			t.Errorf("All: %d -> %+v", k, v)
+		}
+	}
+
+	ciliumErr := func() (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("panic: %v", r)
+			}
+		}()
+		var cc ebpf.MapBatchCursor
+		_, err = arr.Map().BatchLookup(&cc, keys, vals, nil)
+		if errors.Is(err, ebpf.ErrKeyNotExist) {
+			return nil
+		}
+		return err
+	}()
+	if ciliumErr == nil {
+		t.Errorf("cilium/ebpf's BatchLookup now reads values with unexported fields; revisit the justification in sys_linux.go")
 	}
 }

@@ -19,10 +19,13 @@ import (
 //     byte buffer per call (BenchmarkLookup/percpu_array/cilium-generic:
 //     allocations per op; /bpfskel and /raw-syscall: none);
 //   - (*ebpf.Map).BatchLookup/BatchUpdate/BatchDelete take keys and values
-//     as `any` slices, measure them by reflection and box them (allocations
-//     per call), and copy through encoding/binary when the element type has
-//     padding or unexported fields, as every generated struct with explicit
-//     padding does (BenchmarkIterate/<kind>/cilium-batch vs /bpfskel-batch).
+//     as `any` slices, measure them by reflection and box them (5 allocs
+//     per BatchLookup: BenchmarkIterate/<kind>/cilium-batch vs
+//     /bpfskel-batch, 0), and BatchLookup decodes a value type with
+//     unexported fields by reflection, which panics for the generated
+//     mirror of any struct holding a union (TestBatchLookupUnion);
+//   - (*ebpf.Map).LookupAndDelete allocates its error on a miss, the normal
+//     outcome of popping an empty queue (TestZeroAllocsKinds).
 //
 // Single-element operations on maps with one value per key still go
 // through cilium/ebpf (see noescape.go).
