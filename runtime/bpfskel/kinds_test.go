@@ -4,8 +4,8 @@ package bpfskel
 
 import (
 	"errors"
-	"slices"
 	"fmt"
+	"slices"
 	"strings"
 	"structs"
 	"sync"
