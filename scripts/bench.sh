@@ -5,9 +5,10 @@
 # each operation and map kind, every implementation's ns/op and allocs/op
 # and its ratio to the raw Go syscall (raw-syscall) and to C (libbpf-c).
 #
-# The machine is shared: each benchmark runs BENCH_COUNT times (Go) or
-# 20 repetitions (C) and the table keeps the fastest run, the one least
-# disturbed by other load. Both report wall time (ns/op) and the process's
+# The machine is shared: the whole set runs BENCH_COUNT rounds, Go and C
+# interleaved (each C measurement repeats 5 times a round), and the table
+# keeps each benchmark's fastest run, the one least disturbed by other
+# load. Both report wall time (ns/op) and the process's
 # CPU time (cpu-ns/op); the ratios use CPU time, which does not count the
 # time spent waiting for a CPU. Go runs with GOMAXPROCS=1 (-cpu 1), so
 # that an idle second P spinning for work does not add to its CPU time.
@@ -27,22 +28,34 @@ BENCHTIME=${BENCHTIME:-200ms}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-echo "== go test -bench '$BENCH' -benchmem -cpu 1 -count $BENCH_COUNT -benchtime $BENCHTIME ./runtime/bpfskel" >&2
-"$GO" test -run '^$' -bench "$BENCH" -benchmem -cpu 1 -count "$BENCH_COUNT" -benchtime "$BENCHTIME" ./runtime/bpfskel >"$out/go.txt"
-
+echo "== go test -c ./runtime/bpfskel" >&2
+"$GO" test -c -o "$out/bpfskel.test" ./runtime/bpfskel
+cprogs=()
 for src in runtime/bpfskel/testdata/bench/*.c; do
 	[ -e "$src" ] || continue
 	bin="$out/$(basename "$src" .c)"
-	echo "== $src" >&2
+	echo "== $CC $src -lbpf" >&2
 	"$CC" -O2 -Wall -o "$bin" "$src" -lbpf
-	"$bin" >"$out/$(basename "$src" .c).txt"
+	cprogs+=("$bin")
+done
+
+# Rounds interleave every implementation, Go and C, over the whole run, so
+# that a change in the machine's load hits them alike.
+for round in $(seq "$BENCH_COUNT"); do
+	echo "== round $round of $BENCH_COUNT: -bench '$BENCH' -benchtime $BENCHTIME, and ${#cprogs[@]} C program(s)" >&2
+	(cd runtime/bpfskel && "$out/bpfskel.test" -test.run '^$' -test.bench "$BENCH" -test.benchmem \
+		-test.cpu 1 -test.count 1 -test.benchtime "$BENCHTIME") >>"$out/go.txt"
+	for bin in "${cprogs[@]}"; do
+		"$bin" >>"$out/c.txt"
+	done
 done
 
 if [ -n "${BENCH_OUT:-}" ]; then
-	cat "$out"/*.txt >"$BENCH_OUT"
+	cat "$out/go.txt" "$out/c.txt" >"$BENCH_OUT"
 fi
 
-cat "$out"/*.txt | awk '
+touch "$out/c.txt"
+cat "$out/go.txt" "$out/c.txt" | awk '
 /^Benchmark/ {
 	name = $1
 	sub(/-[0-9]+$/, "", name)          # Go appends -GOMAXPROCS

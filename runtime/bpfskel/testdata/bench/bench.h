@@ -29,7 +29,7 @@ static inline void bench_die(const char *what, int err)
 /* The repetitions of a measurement; the fastest one is reported, as the
  * least disturbed by other load on the machine. Wall time is ns/op, the
  * process's CPU time cpu-ns/op (the Go benchmarks report both). */
-#define BENCH_REPS 20
+#define BENCH_REPS 5
 
 static inline void bench_print(const char *name, long n, double ns, double cpu, double entries)
 {
