@@ -34,11 +34,6 @@ func (k handleKind) handle(m *Map) Handle {
 // keyValue instantiates a handle with the map's key and value types.
 func keyValue(m *Map) []*Type { return []*Type{m.Key, m.Value} }
 
-// valueOnly instantiates a handle with the map's value type: queues,
-// stacks and bloom filters have no keys (key_size 0), stack trace maps a
-// fixed one.
-func valueOnly(m *Map) []*Type { return []*Type{m.Value} }
-
 var uint32Type = &Type{Kind: Basic, Basic: "uint32"}
 
 // stackID is the key of a stack trace map: the id bpf_get_stackid returns.
@@ -65,6 +60,23 @@ var handleKinds = map[ebpf.MapType]handleKind{
 	ebpf.Stack:       {name: "Stack", args: valueOnly},
 	ebpf.BloomFilter: {name: "BloomFilter", args: valueOnly},
 	ebpf.StackTrace:  {name: "StackTraceMap", args: valueOnly, key: stackID, value: stackOfAddresses},
+
+	// Maps whose values user space writes as file descriptors, maps of
+	// maps and local storage (handles_fd.go).
+	ebpf.ProgramArray:  {name: "ProgArray"},
+	ebpf.CGroupArray:   {name: "CgroupArray"},
+	ebpf.XSKMap:        {name: "XSKMap"},
+	ebpf.SockMap:       {name: "SockMap", args: keyOnly},
+	ebpf.SockHash:      {name: "SockMap", args: keyOnly},
+	ebpf.ArrayOfMaps:   {name: "MapOfMaps", args: keyInner},
+	ebpf.HashOfMaps:    {name: "MapOfMaps", args: keyInner},
+	ebpf.DevMap:        {name: "Map", args: keyValue},
+	ebpf.DevMapHash:    {name: "Map", args: keyValue},
+	ebpf.CPUMap:        {name: "Map", args: keyValue},
+	ebpf.SkStorage:     {name: "Storage", args: valueOnly},
+	ebpf.TaskStorage:   {name: "Storage", args: valueOnly},
+	ebpf.InodeStorage:  {name: "Storage", args: valueOnly},
+	ebpf.CgroupStorage: {name: "Storage", args: valueOnly},
 }
 
 // handleOf returns the handle kind of the map ms describes, or why it has

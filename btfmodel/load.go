@@ -103,6 +103,7 @@ func skeletonNames(stem string) SkeletonNames {
 		Spec:     s + "Spec",
 		Open:     "Open" + s,
 		Load:     "Load" + s,
+		OpenMaps: "Open" + s + "Maps",
 		Object:   "_" + s + "Object",
 	}
 }
@@ -147,8 +148,8 @@ func modelMaps(obj *Object, spec *ebpf.CollectionSpec, n *namer, ty *typer) erro
 	return nil
 }
 
-// mapTypes sets the key and value types of a map with a typed handle:
-// made by the handle's row, or read from BTF.
+// mapTypes sets the key, value and inner map types of a map with a typed
+// handle: made by the handle's row, or read from BTF.
 func mapTypes(m *Map, ms *ebpf.MapSpec, kind handleKind, ty *typer) error {
 	name := m.CName
 	hint := Identifier(name)
@@ -163,9 +164,15 @@ func mapTypes(m *Map, ms *ebpf.MapSpec, kind handleKind, ty *typer) error {
 	} else if m.Value, err = ty.kvType(ms.Value, ms.ValueSize, hint+"Value", fmt.Sprintf("as the value of map %s", Display(name))); err != nil {
 		return fmt.Errorf("map %q: value: %w", name, err)
 	}
+	if m.Inner, err = ty.innerMap(ms, hint); err != nil {
+		return fmt.Errorf("map %q: inner map: %w", name, err)
+	}
+	if kind.args == nil {
+		return nil
+	}
 	for _, a := range kind.args(m) {
 		if a == nil {
-			return fmt.Errorf("map %q: a %s map needs a key and a value, but this one has key_size %d and value_size %d; fix its declaration", name, ms.Type, ms.KeySize, ms.ValueSize)
+			return fmt.Errorf("map %q: the %s handle needs a key and a value type, but this %s map has key_size %d and value_size %d; fix its declaration", name, kind.name, ms.Type, ms.KeySize, ms.ValueSize)
 		}
 	}
 	return nil
@@ -257,7 +264,7 @@ func modelSections(obj *Object, spec *ebpf.CollectionSpec, stem string, n *namer
 func checkPackageScope(obj *Object, n *namer) {
 	pkg := n.scope("the package")
 	sk := obj.Names
-	for _, id := range []string{sk.Skeleton, sk.Maps, sk.Programs, sk.Spec, sk.Open, sk.Load} {
+	for _, id := range []string{sk.Skeleton, sk.Maps, sk.Programs, sk.Spec, sk.Open, sk.Load, sk.OpenMaps} {
 		pkg.add(id, origin{kind: "skeleton", cname: id})
 	}
 	for _, d := range obj.Decls {

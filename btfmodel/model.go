@@ -45,6 +45,7 @@ type SkeletonNames struct {
 	Spec     string // the opened, not yet loaded object
 	Open     string // func () (*Spec, error)
 	Load     string // func (*LoadOptions) (*Skeleton, error)
+	OpenMaps string // func (bpfskel.MapSource) (*bpfskel.Opened[Maps], error)
 	Object   string // unexported variable holding the embedded ELF
 }
 
@@ -76,6 +77,11 @@ type Map struct {
 	// has no typed handle. Key is also nil for maps without keys (key_size
 	// 0: queues, stacks, bloom filters).
 	Key, Value *Type
+
+	// Inner is the inner map template of a map of maps
+	// (__array(values, struct { ... })), with its own Key and Value; nil
+	// for other maps.
+	Inner *Map
 
 	Desc *ebpf.MapSpec
 }

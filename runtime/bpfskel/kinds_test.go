@@ -5,6 +5,8 @@ package bpfskel
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"structs"
@@ -762,5 +764,52 @@ func TestBatchLookupUnion(t *testing.T) {
 	}()
 	if ciliumErr == nil {
 		t.Errorf("cilium/ebpf's BatchLookup now reads values with unexported fields; revisit the justification in sys_linux.go")
+	}
+}
+
+// TestPinKinds: the new handles pin and unpin their maps like Map does; a
+// pinned queue opened again from bpffs holds what was pushed.
+func TestPinKinds(t *testing.T) {
+	c := loadMaps(t, map[string]*ebpf.MapSpec{
+		"pc": {Type: ebpf.PerCPUArray, KeySize: 4, ValueSize: 8, MaxEntries: 1},
+		"q":  {Type: ebpf.Queue, ValueSize: 8, MaxEntries: 4},
+	})
+	b := NewBinder(c)
+	pc := BindPerCPUMap[uint32, uint64](b, "pc")
+	q := BindQueue[uint64](b, "q")
+	mustBind(t, b)
+	dir, err := os.MkdirTemp("/sys/fs/bpf", "maps-core-")
+	if err != nil {
+		t.Skipf("no bpffs at /sys/fs/bpf: %v", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := q.Push(42); err != nil {
+		t.Fatal(err)
+	}
+	for name, p := range map[string]interface {
+		Pin(string) error
+		Unpin() error
+	}{"pc": pc, "q": q} {
+		path := filepath.Join(dir, name)
+		if err := p.Pin(path); err != nil {
+			t.Fatal(err)
+		}
+		if name == "q" {
+			m, err := ebpf.LoadPinnedMap(path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var v uint64
+			if err := m.Lookup(nil, &v); err != nil || v != 42 {
+				t.Errorf("peek through the pin = %d, %v; want 42", v, err)
+			}
+			m.Close()
+		}
+		if err := p.Unpin(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(path); !os.IsNotExist(err) {
+			t.Errorf("%s still pinned after Unpin: %v", path, err)
+		}
 	}
 }

@@ -20,6 +20,55 @@ const (
 	_ = bpfskel.EnforceVersion(bpfskel.GenVersion - 1)
 )
 
+// BpfCpumapVal mirrors struct bpf_cpumap_val of allmaps.bpf.o (8 bytes).
+type BpfCpumapVal struct {
+	_ structs.HostLayout
+	// Qsize is member qsize (4 bytes at offset 0).
+	Qsize uint32
+	// BpfProg is member bpf_prog (4 bytes at offset 4).
+	BpfProg BpfCpumapValBpfProg
+}
+
+func _() {
+	var x [1]struct{}
+	_ = x[unsafe.Sizeof(BpfCpumapVal{})-8]
+	_ = x[unsafe.Offsetof(BpfCpumapVal{}.Qsize)]
+	_ = x[unsafe.Offsetof(BpfCpumapVal{}.BpfProg)-4]
+}
+
+// BpfCpumapValBpfProg mirrors the anonymous union in member "bpf_prog" of struct bpf_cpumap_val of allmaps.bpf.o (4 bytes).
+// Its members share the storage; read and write them through the accessors.
+type BpfCpumapValBpfProg struct {
+	_   structs.HostLayout
+	_   [0]uint32
+	raw [4]byte
+}
+
+// Fd returns member fd (int32 at offset 0).
+func (u *BpfCpumapValBpfProg) Fd() int32 {
+	return *(*int32)(unsafe.Pointer(&u.raw[0]))
+}
+
+// SetFd sets member fd (int32 at offset 0).
+func (u *BpfCpumapValBpfProg) SetFd(v int32) {
+	*(*int32)(unsafe.Pointer(&u.raw[0])) = v
+}
+
+// Id returns member id (uint32 at offset 0).
+func (u *BpfCpumapValBpfProg) Id() uint32 {
+	return *(*uint32)(unsafe.Pointer(&u.raw[0]))
+}
+
+// SetId sets member id (uint32 at offset 0).
+func (u *BpfCpumapValBpfProg) SetId(v uint32) {
+	*(*uint32)(unsafe.Pointer(&u.raw[0])) = v
+}
+
+func _() {
+	var x [1]struct{}
+	_ = x[unsafe.Sizeof(BpfCpumapValBpfProg{})-4]
+}
+
 // Key mirrors struct key of allmaps.bpf.o (8 bytes).
 type Key struct {
 	_ structs.HostLayout
@@ -91,28 +140,28 @@ func _() {
 type Maps struct {
 	// Array is map array: Array, key uint32 (4 bytes), value Value (16 bytes), 16 entries.
 	Array *bpfskel.Map[uint32, Value]
-	// ArrayOfMaps is map array_of_maps: ArrayOfMaps, key 4 bytes, value 4 bytes, 4 entries.
-	ArrayOfMaps *ebpf.Map
+	// ArrayOfMaps is map array_of_maps: ArrayOfMaps, key uint32 (4 bytes), value [4]byte (4 bytes), 4 entries. Its inner maps are Array maps, key uint32 (4 bytes), value uint64 (8 bytes), 4 entries.
+	ArrayOfMaps *bpfskel.MapOfMaps[uint32, uint32, uint64]
 	// Bloom is map bloom: BloomFilter, key 0 bytes, value uint32 (4 bytes), 64 entries.
 	Bloom *bpfskel.BloomFilter[uint32]
-	// CgroupArray is map cgroup_array: CGroupArray, key 4 bytes, value 4 bytes, 4 entries.
-	CgroupArray *ebpf.Map
+	// CgroupArray is map cgroup_array: CGroupArray, key [4]byte (4 bytes), value [4]byte (4 bytes), 4 entries.
+	CgroupArray *bpfskel.CgroupArray
 	// CgroupStorage is map cgroup_storage: CGroupStorage, key 16 bytes, value 8 bytes, 0 entries.
 	CgroupStorage *ebpf.Map
-	// CgrpStorage is map cgrp_storage: CgroupStorage, key 4 bytes, value 16 bytes, 0 entries, flags BPF_F_NO_PREALLOC.
-	CgrpStorage *ebpf.Map
-	// Cpumap is map cpumap: CPUMap, key 4 bytes, value 8 bytes, 2 entries.
-	Cpumap *ebpf.Map
-	// Devmap is map devmap: DevMap, key 4 bytes, value 4 bytes, 4 entries.
-	Devmap *ebpf.Map
-	// DevmapHash is map devmap_hash: DevMapHash, key 4 bytes, value 4 bytes, 4 entries.
-	DevmapHash *ebpf.Map
+	// CgrpStorage is map cgrp_storage: CgroupStorage, key int32 (4 bytes), value Value (16 bytes), 0 entries, flags BPF_F_NO_PREALLOC.
+	CgrpStorage *bpfskel.Storage[Value]
+	// Cpumap is map cpumap: CPUMap, key [4]byte (4 bytes), value BpfCpumapVal (8 bytes), 2 entries.
+	Cpumap *bpfskel.Map[[4]byte, BpfCpumapVal]
+	// Devmap is map devmap: DevMap, key [4]byte (4 bytes), value [4]byte (4 bytes), 4 entries.
+	Devmap *bpfskel.Map[[4]byte, [4]byte]
+	// DevmapHash is map devmap_hash: DevMapHash, key [4]byte (4 bytes), value [4]byte (4 bytes), 4 entries.
+	DevmapHash *bpfskel.Map[[4]byte, [4]byte]
 	// Hash is map hash: Hash, key Key (8 bytes), value Value (16 bytes), 64 entries.
 	Hash *bpfskel.Map[Key, Value]
-	// HashOfMaps is map hash_of_maps: HashOfMaps, key 4 bytes, value 4 bytes, 4 entries.
-	HashOfMaps *ebpf.Map
-	// InodeStorage is map inode_storage: InodeStorage, key 4 bytes, value 16 bytes, 0 entries, flags BPF_F_NO_PREALLOC.
-	InodeStorage *ebpf.Map
+	// HashOfMaps is map hash_of_maps: HashOfMaps, key uint32 (4 bytes), value [4]byte (4 bytes), 4 entries. Its inner maps are Array maps, key uint32 (4 bytes), value uint64 (8 bytes), 4 entries.
+	HashOfMaps *bpfskel.MapOfMaps[uint32, uint32, uint64]
+	// InodeStorage is map inode_storage: InodeStorage, key int32 (4 bytes), value Value (16 bytes), 0 entries, flags BPF_F_NO_PREALLOC.
+	InodeStorage *bpfskel.Storage[Value]
 	// Lpm is map lpm: LPMTrie, key LpmV4 (8 bytes), value uint32 (4 bytes), 16 entries, flags BPF_F_NO_PREALLOC.
 	Lpm *bpfskel.Map[LpmV4, uint32]
 	// LruHash is map lru_hash: LRUHash, key Key (8 bytes), value Value (16 bytes), 64 entries.
@@ -127,30 +176,30 @@ type Maps struct {
 	PercpuHash *bpfskel.PerCPUMap[uint32, Odd]
 	// PerfEvents is map perf_events: PerfEventArray, key 4 bytes, value 4 bytes, 0 entries.
 	PerfEvents *ebpf.Map
-	// ProgArray is map prog_array: ProgramArray, key 4 bytes, value 4 bytes, 4 entries.
-	ProgArray *ebpf.Map
+	// ProgArray is map prog_array: ProgramArray, key [4]byte (4 bytes), value [4]byte (4 bytes), 4 entries.
+	ProgArray *bpfskel.ProgArray
 	// Queue is map queue: Queue, key 0 bytes, value Value (16 bytes), 8 entries.
 	Queue *bpfskel.Queue[Value]
 	// ReuseportSockarray is map reuseport_sockarray: ReusePortSockArray, key 4 bytes, value 8 bytes, 4 entries.
 	ReuseportSockarray *ebpf.Map
 	// Ringbuf is map ringbuf: RingBuf, key 0 bytes, value 0 bytes, 4096 entries.
 	Ringbuf *ebpf.Map
-	// SkStorage is map sk_storage: SkStorage, key 4 bytes, value 16 bytes, 0 entries, flags BPF_F_NO_PREALLOC.
-	SkStorage *ebpf.Map
-	// Sockhash is map sockhash: SockHash, key 4 bytes, value 8 bytes, 4 entries.
-	Sockhash *ebpf.Map
-	// Sockmap is map sockmap: SockMap, key 4 bytes, value 8 bytes, 4 entries.
-	Sockmap *ebpf.Map
+	// SkStorage is map sk_storage: SkStorage, key int32 (4 bytes), value Value (16 bytes), 0 entries, flags BPF_F_NO_PREALLOC.
+	SkStorage *bpfskel.Storage[Value]
+	// Sockhash is map sockhash: SockHash, key [4]byte (4 bytes), value [8]byte (8 bytes), 4 entries.
+	Sockhash *bpfskel.SockMap[[4]byte]
+	// Sockmap is map sockmap: SockMap, key [4]byte (4 bytes), value [8]byte (8 bytes), 4 entries.
+	Sockmap *bpfskel.SockMap[[4]byte]
 	// Stack is map stack: Stack, key 0 bytes, value uint64 (8 bytes), 8 entries.
 	Stack *bpfskel.Stack[uint64]
 	// StackTraces is map stack_traces: StackTrace, key uint32 (4 bytes), value [32]uint64 (256 bytes), 64 entries.
 	StackTraces *bpfskel.StackTraceMap[[32]uint64]
-	// TaskStorage is map task_storage: TaskStorage, key 4 bytes, value 16 bytes, 0 entries, flags BPF_F_NO_PREALLOC.
-	TaskStorage *ebpf.Map
+	// TaskStorage is map task_storage: TaskStorage, key int32 (4 bytes), value Value (16 bytes), 0 entries, flags BPF_F_NO_PREALLOC.
+	TaskStorage *bpfskel.Storage[Value]
 	// UserRingbuf is map user_ringbuf: UserRingbuf, key 0 bytes, value 0 bytes, 4096 entries.
 	UserRingbuf *ebpf.Map
-	// Xskmap is map xskmap: XSKMap, key 4 bytes, value 4 bytes, 4 entries.
-	Xskmap *ebpf.Map
+	// Xskmap is map xskmap: XSKMap, key [4]byte (4 bytes), value [4]byte (4 bytes), 4 entries.
+	Xskmap *bpfskel.XSKMap
 }
 
 // Programs holds a handle for each program of allmaps.bpf.o.
@@ -206,17 +255,17 @@ func (s *Spec) Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 	sk := &Skeleton{
 		Maps: Maps{
 			Array:               bpfskel.BindMap[uint32, Value](b, "array"),
-			ArrayOfMaps:         bpfskel.BindUntypedMap(b, "array_of_maps"),
+			ArrayOfMaps:         bpfskel.BindMapOfMaps[uint32, uint32, uint64](b, "array_of_maps"),
 			Bloom:               bpfskel.BindBloomFilter[uint32](b, "bloom"),
-			CgroupArray:         bpfskel.BindUntypedMap(b, "cgroup_array"),
+			CgroupArray:         bpfskel.BindCgroupArray(b, "cgroup_array"),
 			CgroupStorage:       bpfskel.BindUntypedMap(b, "cgroup_storage"),
-			CgrpStorage:         bpfskel.BindUntypedMap(b, "cgrp_storage"),
-			Cpumap:              bpfskel.BindUntypedMap(b, "cpumap"),
-			Devmap:              bpfskel.BindUntypedMap(b, "devmap"),
-			DevmapHash:          bpfskel.BindUntypedMap(b, "devmap_hash"),
+			CgrpStorage:         bpfskel.BindStorage[Value](b, "cgrp_storage"),
+			Cpumap:              bpfskel.BindMap[[4]byte, BpfCpumapVal](b, "cpumap"),
+			Devmap:              bpfskel.BindMap[[4]byte, [4]byte](b, "devmap"),
+			DevmapHash:          bpfskel.BindMap[[4]byte, [4]byte](b, "devmap_hash"),
 			Hash:                bpfskel.BindMap[Key, Value](b, "hash"),
-			HashOfMaps:          bpfskel.BindUntypedMap(b, "hash_of_maps"),
-			InodeStorage:        bpfskel.BindUntypedMap(b, "inode_storage"),
+			HashOfMaps:          bpfskel.BindMapOfMaps[uint32, uint32, uint64](b, "hash_of_maps"),
+			InodeStorage:        bpfskel.BindStorage[Value](b, "inode_storage"),
 			Lpm:                 bpfskel.BindMap[LpmV4, uint32](b, "lpm"),
 			LruHash:             bpfskel.BindMap[Key, Value](b, "lru_hash"),
 			LruPercpuHash:       bpfskel.BindPerCPUMap[uint32, uint64](b, "lru_percpu_hash"),
@@ -224,18 +273,18 @@ func (s *Spec) Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 			PercpuCgroupStorage: bpfskel.BindUntypedMap(b, "percpu_cgroup_storage"),
 			PercpuHash:          bpfskel.BindPerCPUMap[uint32, Odd](b, "percpu_hash"),
 			PerfEvents:          bpfskel.BindUntypedMap(b, "perf_events"),
-			ProgArray:           bpfskel.BindUntypedMap(b, "prog_array"),
+			ProgArray:           bpfskel.BindProgArray(b, "prog_array"),
 			Queue:               bpfskel.BindQueue[Value](b, "queue"),
 			ReuseportSockarray:  bpfskel.BindUntypedMap(b, "reuseport_sockarray"),
 			Ringbuf:             bpfskel.BindUntypedMap(b, "ringbuf"),
-			SkStorage:           bpfskel.BindUntypedMap(b, "sk_storage"),
-			Sockhash:            bpfskel.BindUntypedMap(b, "sockhash"),
-			Sockmap:             bpfskel.BindUntypedMap(b, "sockmap"),
+			SkStorage:           bpfskel.BindStorage[Value](b, "sk_storage"),
+			Sockhash:            bpfskel.BindSockMap[[4]byte](b, "sockhash"),
+			Sockmap:             bpfskel.BindSockMap[[4]byte](b, "sockmap"),
 			Stack:               bpfskel.BindStack[uint64](b, "stack"),
 			StackTraces:         bpfskel.BindStackTraceMap[[32]uint64](b, "stack_traces"),
-			TaskStorage:         bpfskel.BindUntypedMap(b, "task_storage"),
+			TaskStorage:         bpfskel.BindStorage[Value](b, "task_storage"),
 			UserRingbuf:         bpfskel.BindUntypedMap(b, "user_ringbuf"),
-			Xskmap:              bpfskel.BindUntypedMap(b, "xskmap"),
+			Xskmap:              bpfskel.BindXSKMap(b, "xskmap"),
 		},
 		Programs: Programs{
 			Count:   bpfskel.BindProgram(b, "count"),
@@ -249,6 +298,53 @@ func (s *Spec) Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 		return nil, err
 	}
 	return sk, nil
+}
+
+// OpenMaps opens typed handles on the maps of allmaps.bpf.o that another process
+// (or an earlier run) loaded, without loading anything. from finds them pinned in
+// a bpffs directory (bpfskel.PinnedIn), at given paths (bpfskel.PinnedAt), by
+// name among the kernel's maps (bpfskel.ByName) or by ID (bpfskel.ByID). Each map
+// is checked against the object as Load checks it. Close the result when done.
+func OpenMaps(from bpfskel.MapSource) (*bpfskel.Opened[Maps], error) {
+	s, err := bpfskel.Open("allmaps.bpf.o", _Object)
+	if err != nil {
+		return nil, err
+	}
+	return bpfskel.OpenMaps(s, from, func(b *bpfskel.Binder) Maps {
+		return Maps{
+			Array:               bpfskel.BindMap[uint32, Value](b, "array"),
+			ArrayOfMaps:         bpfskel.BindMapOfMaps[uint32, uint32, uint64](b, "array_of_maps"),
+			Bloom:               bpfskel.BindBloomFilter[uint32](b, "bloom"),
+			CgroupArray:         bpfskel.BindCgroupArray(b, "cgroup_array"),
+			CgroupStorage:       bpfskel.BindUntypedMap(b, "cgroup_storage"),
+			CgrpStorage:         bpfskel.BindStorage[Value](b, "cgrp_storage"),
+			Cpumap:              bpfskel.BindMap[[4]byte, BpfCpumapVal](b, "cpumap"),
+			Devmap:              bpfskel.BindMap[[4]byte, [4]byte](b, "devmap"),
+			DevmapHash:          bpfskel.BindMap[[4]byte, [4]byte](b, "devmap_hash"),
+			Hash:                bpfskel.BindMap[Key, Value](b, "hash"),
+			HashOfMaps:          bpfskel.BindMapOfMaps[uint32, uint32, uint64](b, "hash_of_maps"),
+			InodeStorage:        bpfskel.BindStorage[Value](b, "inode_storage"),
+			Lpm:                 bpfskel.BindMap[LpmV4, uint32](b, "lpm"),
+			LruHash:             bpfskel.BindMap[Key, Value](b, "lru_hash"),
+			LruPercpuHash:       bpfskel.BindPerCPUMap[uint32, uint64](b, "lru_percpu_hash"),
+			PercpuArray:         bpfskel.BindPerCPUMap[uint32, uint64](b, "percpu_array"),
+			PercpuCgroupStorage: bpfskel.BindUntypedMap(b, "percpu_cgroup_storage"),
+			PercpuHash:          bpfskel.BindPerCPUMap[uint32, Odd](b, "percpu_hash"),
+			PerfEvents:          bpfskel.BindUntypedMap(b, "perf_events"),
+			ProgArray:           bpfskel.BindProgArray(b, "prog_array"),
+			Queue:               bpfskel.BindQueue[Value](b, "queue"),
+			ReuseportSockarray:  bpfskel.BindUntypedMap(b, "reuseport_sockarray"),
+			Ringbuf:             bpfskel.BindUntypedMap(b, "ringbuf"),
+			SkStorage:           bpfskel.BindStorage[Value](b, "sk_storage"),
+			Sockhash:            bpfskel.BindSockMap[[4]byte](b, "sockhash"),
+			Sockmap:             bpfskel.BindSockMap[[4]byte](b, "sockmap"),
+			Stack:               bpfskel.BindStack[uint64](b, "stack"),
+			StackTraces:         bpfskel.BindStackTraceMap[[32]uint64](b, "stack_traces"),
+			TaskStorage:         bpfskel.BindStorage[Value](b, "task_storage"),
+			UserRingbuf:         bpfskel.BindUntypedMap(b, "user_ringbuf"),
+			Xskmap:              bpfskel.BindXSKMap(b, "xskmap"),
+		}
+	})
 }
 
 // Load opens and loads allmaps.bpf.o: Open followed by Spec.Load.
