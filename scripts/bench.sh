@@ -92,5 +92,6 @@ END {
 	}
 	print ""
 	print "ns/op: wall time; cpu-ns/op: CPU time of the process (garbage collection included),"
-	print "the fastest of all runs each. Ratios (x raw: to raw-syscall, x C: to libbpf-c) use cpu-ns/op."
+	print "the fastest of all runs each (a benchmark that reports no cpu-ns/op shows its ns/op there)."
+	print "Ratios (x raw: to raw-syscall, x C: to libbpf-c) use the cpu-ns/op column."
 }'
