@@ -28,6 +28,12 @@ func (k handleKind) handle(m *Map) Handle {
 	if k.args != nil {
 		h.Args = k.args(m)
 	}
+	if m.Event != nil && m.EventTail >= 0 {
+		// The event type ends in a flexible array: the Tail variant of
+		// the handle, bound with the array's offset.
+		h.Name += "Tail"
+		h.Extra = []int{m.EventTail}
+	}
 	return h
 }
 
@@ -60,6 +66,9 @@ var handleKinds = map[ebpf.MapType]handleKind{
 	ebpf.Stack:       {name: "Stack", args: valueOnly},
 	ebpf.BloomFilter: {name: "BloomFilter", args: valueOnly},
 	ebpf.StackTrace:  {name: "StackTraceMap", args: valueOnly, key: stackID, value: stackOfAddresses},
+
+	ebpf.RingBuf:        {name: "RingBuf", args: eventArg},
+	ebpf.PerfEventArray: {name: "PerfEventArray", args: eventArg},
 
 	// Maps whose values user space writes as file descriptors, maps of
 	// maps and local storage (handles_fd.go).

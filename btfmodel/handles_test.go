@@ -28,13 +28,13 @@ func TestMapHandles(t *testing.T) {
 		{ebpf.MapSpec{Type: ebpf.BloomFilter, ValueSize: 4}, "BloomFilter", "[4]byte", ""},
 		{ebpf.MapSpec{Type: ebpf.StackTrace, KeySize: 4, ValueSize: 127 * 8}, "StackTraceMap", "[127]uint64", ""},
 		{ebpf.MapSpec{Type: ebpf.StackTrace, KeySize: 4, ValueSize: 32 * 8, Flags: bpfFStackBuildID}, "", "", "BPF_F_STACK_BUILD_ID"},
-		{ebpf.MapSpec{Type: ebpf.RingBuf, MaxEntries: 4096}, "", "", "RingBuf maps have no typed handle yet"},
+		{ebpf.MapSpec{Type: ebpf.UserRingbuf, MaxEntries: 4096}, "", "", "UserRingbuf maps have no typed handle yet"},
 	} {
 		t.Run(tc.spec.Type.String(), func(t *testing.T) {
 			spec := &ebpf.CollectionSpec{Maps: map[string]*ebpf.MapSpec{"m": &tc.spec}}
 			obj := &Object{}
 			n := newNamer(nil)
-			if err := modelMaps(obj, spec, n, newTyper(n)); err != nil {
+			if err := modelMaps(obj, spec, n, newTyper(n), &eventPlan{}); err != nil {
 				t.Fatal(err)
 			}
 			m := obj.Maps[0]
@@ -62,7 +62,7 @@ func TestMapHandlesRejectKeylessHash(t *testing.T) {
 		"m": {Type: ebpf.Hash, ValueSize: 8},
 	}}
 	n := newNamer(nil)
-	err := modelMaps(&Object{}, spec, n, newTyper(n))
+	err := modelMaps(&Object{}, spec, n, newTyper(n), &eventPlan{})
 	if err == nil || !strings.Contains(err.Error(), "key_size 0") || !strings.Contains(err.Error(), "fix its declaration") {
 		t.Errorf("err = %v, want one naming key_size 0 and the fix", err)
 	}

@@ -25,6 +25,15 @@ type Options struct {
 	// unwanted, keyed "kind:cname" with kind one of map, program, variable,
 	// struct, union, enum, value (an enum constant).
 	Renames map[string]string
+	// Events name the C type of the records of ring buffers and perf event
+	// arrays, keyed by the map's C name: a struct, union, enum or typedef of
+	// the object's BTF. Event maps not listed get the object's only
+	// candidate event type, or raw records (see events.go).
+	Events map[string]string
+	// Types are C types to mirror even when no map or global reaches them
+	// (bpf2go's -type): named structs, unions, enums or typedefs of the
+	// object's BTF.
+	Types []string
 }
 
 // Load builds the model of the object whose bytes are data. file names the
@@ -55,11 +64,18 @@ func load(file string, data []byte, opts Options) (*Object, error) {
 	obj := &Object{File: file, ByteOrder: bo, Desc: spec}
 	obj.Names = skeletonNames(opts.Stem)
 
-	if err := modelMaps(obj, spec, n, ty); err != nil {
+	events, err := planEvents(spec, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := modelMaps(obj, spec, n, ty, events); err != nil {
 		return nil, err
 	}
 	modelPrograms(obj, spec, n)
 	if err := modelSections(obj, spec, opts.Stem, n, ty); err != nil {
+		return nil, err
+	}
+	if err := mirrorExtra(obj, spec, opts, ty); err != nil {
 		return nil, err
 	}
 
@@ -113,7 +129,7 @@ func isDataSection(name string) bool {
 	return strings.HasPrefix(name, ".bss") || strings.HasPrefix(name, ".data") || strings.HasPrefix(name, ".rodata")
 }
 
-func modelMaps(obj *Object, spec *ebpf.CollectionSpec, n *namer, ty *typer) error {
+func modelMaps(obj *Object, spec *ebpf.CollectionSpec, n *namer, ty *typer, events *eventPlan) error {
 	fields := n.scope("the Maps struct")
 	for _, name := range slices.Sorted(maps.Keys(spec.Maps)) {
 		ms := spec.Maps[name]
@@ -142,6 +158,14 @@ func modelMaps(obj *Object, spec *ebpf.CollectionSpec, n *namer, ty *typer) erro
 		if err := mapTypes(m, ms, kind, ty); err != nil {
 			return err
 		}
+		if isEventMap(ms.Type) {
+			if err := events.apply(obj, m, ty); err != nil {
+				return err
+			}
+		}
+		if err := checkArgs(m, ms, kind); err != nil {
+			return err
+		}
 		m.Handle = kind.handle(m)
 		obj.Maps = append(obj.Maps, m)
 	}
@@ -167,12 +191,18 @@ func mapTypes(m *Map, ms *ebpf.MapSpec, kind handleKind, ty *typer) error {
 	if m.Inner, err = ty.innerMap(ms, hint); err != nil {
 		return fmt.Errorf("map %q: inner map: %w", name, err)
 	}
+	return nil
+}
+
+// checkArgs rejects a map whose handle takes a type the map lacks: a key
+// for a map declared with key_size 0, say.
+func checkArgs(m *Map, ms *ebpf.MapSpec, kind handleKind) error {
 	if kind.args == nil {
 		return nil
 	}
 	for _, a := range kind.args(m) {
 		if a == nil {
-			return fmt.Errorf("map %q: the %s handle needs a key and a value type, but this %s map has key_size %d and value_size %d; fix its declaration", name, kind.name, ms.Type, ms.KeySize, ms.ValueSize)
+			return fmt.Errorf("map %q: the %s handle needs a key and a value type, but this %s map has key_size %d and value_size %d; fix its declaration", m.CName, kind.name, ms.Type, ms.KeySize, ms.ValueSize)
 		}
 	}
 	return nil
@@ -252,7 +282,8 @@ func modelSections(obj *Object, spec *ebpf.CollectionSpec, stem string, n *namer
 			GoName: Identifier(stem) + goName}
 		ty.order = append(ty.order, d)
 		sn := &Section{CName: name, GoName: goName, Decl: d, ReadOnly: strings.HasPrefix(name, ".rodata"), Desc: ms}
-		if err := ty.layout(d, items, 0); err != nil {
+		// Sections are mapped at page boundaries: any alignment fits.
+		if err := ty.layout(d, items, 0, 8); err != nil {
 			return fmt.Errorf("section %s: %w", Display(name), err)
 		}
 		obj.Sections = append(obj.Sections, sn)

@@ -34,6 +34,7 @@ func _() {
 	_ = x[unsafe.Sizeof(BpfCpumapVal{})-8]
 	_ = x[unsafe.Offsetof(BpfCpumapVal{}.Qsize)]
 	_ = x[unsafe.Offsetof(BpfCpumapVal{}.BpfProg)-4]
+	_ = x[4%unsafe.Alignof(BpfCpumapVal{})]
 }
 
 // BpfCpumapValBpfProg mirrors the anonymous union in member "bpf_prog" of struct bpf_cpumap_val of allmaps.bpf.o (4 bytes).
@@ -67,6 +68,7 @@ func (u *BpfCpumapValBpfProg) SetId(v uint32) {
 func _() {
 	var x [1]struct{}
 	_ = x[unsafe.Sizeof(BpfCpumapValBpfProg{})-4]
+	_ = x[4%unsafe.Alignof(BpfCpumapValBpfProg{})]
 }
 
 // Key mirrors struct key of allmaps.bpf.o (8 bytes).
@@ -83,6 +85,7 @@ func _() {
 	_ = x[unsafe.Sizeof(Key{})-8]
 	_ = x[unsafe.Offsetof(Key{}.Pid)]
 	_ = x[unsafe.Offsetof(Key{}.Cpu)-4]
+	_ = x[4%unsafe.Alignof(Key{})]
 }
 
 // LpmV4 mirrors struct lpm_v4 of allmaps.bpf.o (8 bytes).
@@ -99,6 +102,7 @@ func _() {
 	_ = x[unsafe.Sizeof(LpmV4{})-8]
 	_ = x[unsafe.Offsetof(LpmV4{}.Prefixlen)]
 	_ = x[unsafe.Offsetof(LpmV4{}.Addr)-4]
+	_ = x[4%unsafe.Alignof(LpmV4{})]
 }
 
 // Odd mirrors struct odd of allmaps.bpf.o (12 bytes).
@@ -118,6 +122,7 @@ func _() {
 	_ = x[unsafe.Offsetof(Odd{}.A)]
 	_ = x[unsafe.Offsetof(Odd{}.B)-4]
 	_ = x[unsafe.Offsetof(Odd{}.C)-8]
+	_ = x[4%unsafe.Alignof(Odd{})]
 }
 
 // Value mirrors struct value of allmaps.bpf.o (16 bytes).
@@ -134,6 +139,7 @@ func _() {
 	_ = x[unsafe.Sizeof(Value{})-16]
 	_ = x[unsafe.Offsetof(Value{}.Packets)]
 	_ = x[unsafe.Offsetof(Value{}.Bytes)-8]
+	_ = x[8%unsafe.Alignof(Value{})]
 }
 
 // Maps holds a typed handle for each map of allmaps.bpf.o.
@@ -174,16 +180,16 @@ type Maps struct {
 	PercpuCgroupStorage *ebpf.Map
 	// PercpuHash is map percpu_hash: PerCPUHash, key uint32 (4 bytes), value Odd (12 bytes), 16 entries.
 	PercpuHash *bpfskel.PerCPUMap[uint32, Odd]
-	// PerfEvents is map perf_events: PerfEventArray, key 4 bytes, value 4 bytes, 0 entries.
-	PerfEvents *ebpf.Map
+	// PerfEvents is map perf_events: PerfEventArray, raw records of unknown type (read them with ReadRaw).
+	PerfEvents *bpfskel.PerfEventArray[bpfskel.RawEvent]
 	// ProgArray is map prog_array: ProgramArray, key [4]byte (4 bytes), value [4]byte (4 bytes), 4 entries.
 	ProgArray *bpfskel.ProgArray
 	// Queue is map queue: Queue, key 0 bytes, value Value (16 bytes), 8 entries.
 	Queue *bpfskel.Queue[Value]
 	// ReuseportSockarray is map reuseport_sockarray: ReusePortSockArray, key 4 bytes, value 8 bytes, 4 entries.
 	ReuseportSockarray *ebpf.Map
-	// Ringbuf is map ringbuf: RingBuf, key 0 bytes, value 0 bytes, 4096 entries.
-	Ringbuf *ebpf.Map
+	// Ringbuf is map ringbuf: RingBuf, raw records of unknown type (read them with ReadRaw), 4096 bytes.
+	Ringbuf *bpfskel.RingBuf[bpfskel.RawEvent]
 	// SkStorage is map sk_storage: SkStorage, key int32 (4 bytes), value Value (16 bytes), 0 entries, flags BPF_F_NO_PREALLOC.
 	SkStorage *bpfskel.Storage[Value]
 	// Sockhash is map sockhash: SockHash, key [4]byte (4 bytes), value [8]byte (8 bytes), 4 entries.
@@ -272,11 +278,11 @@ func (s *Spec) Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 			PercpuArray:         bpfskel.BindPerCPUMap[uint32, uint64](b, "percpu_array"),
 			PercpuCgroupStorage: bpfskel.BindUntypedMap(b, "percpu_cgroup_storage"),
 			PercpuHash:          bpfskel.BindPerCPUMap[uint32, Odd](b, "percpu_hash"),
-			PerfEvents:          bpfskel.BindUntypedMap(b, "perf_events"),
+			PerfEvents:          bpfskel.BindPerfEventArray[bpfskel.RawEvent](b, "perf_events"),
 			ProgArray:           bpfskel.BindProgArray(b, "prog_array"),
 			Queue:               bpfskel.BindQueue[Value](b, "queue"),
 			ReuseportSockarray:  bpfskel.BindUntypedMap(b, "reuseport_sockarray"),
-			Ringbuf:             bpfskel.BindUntypedMap(b, "ringbuf"),
+			Ringbuf:             bpfskel.BindRingBuf[bpfskel.RawEvent](b, "ringbuf"),
 			SkStorage:           bpfskel.BindStorage[Value](b, "sk_storage"),
 			Sockhash:            bpfskel.BindSockMap[[4]byte](b, "sockhash"),
 			Sockmap:             bpfskel.BindSockMap[[4]byte](b, "sockmap"),
@@ -330,11 +336,11 @@ func OpenMaps(from bpfskel.MapSource) (*bpfskel.Opened[Maps], error) {
 			PercpuArray:         bpfskel.BindPerCPUMap[uint32, uint64](b, "percpu_array"),
 			PercpuCgroupStorage: bpfskel.BindUntypedMap(b, "percpu_cgroup_storage"),
 			PercpuHash:          bpfskel.BindPerCPUMap[uint32, Odd](b, "percpu_hash"),
-			PerfEvents:          bpfskel.BindUntypedMap(b, "perf_events"),
+			PerfEvents:          bpfskel.BindPerfEventArray[bpfskel.RawEvent](b, "perf_events"),
 			ProgArray:           bpfskel.BindProgArray(b, "prog_array"),
 			Queue:               bpfskel.BindQueue[Value](b, "queue"),
 			ReuseportSockarray:  bpfskel.BindUntypedMap(b, "reuseport_sockarray"),
-			Ringbuf:             bpfskel.BindUntypedMap(b, "ringbuf"),
+			Ringbuf:             bpfskel.BindRingBuf[bpfskel.RawEvent](b, "ringbuf"),
 			SkStorage:           bpfskel.BindStorage[Value](b, "sk_storage"),
 			Sockhash:            bpfskel.BindSockMap[[4]byte](b, "sockhash"),
 			Sockmap:             bpfskel.BindSockMap[[4]byte](b, "sockmap"),
