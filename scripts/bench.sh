@@ -87,7 +87,7 @@ END {
 			name = group "/" list[j]
 			xr = raw != "" ? sprintf("%.2f", best[name] / raw) : "-"
 			xc = c != "" ? sprintf("%.2f", best[name] / c) : "-"
-			printf "%-30s %-15s %11.0f %11.0f %13s %10s %7s %7s\n", substr(group, 10), list[j], wall[name], best[name], entry[name] == "" ? "-" : entry[name], al[name], xr, xc
+			printf "%-30s %-15s %11.1f %11.1f %13s %10s %7s %7s\n", substr(group, 10), list[j], wall[name], best[name], entry[name] == "" ? "-" : entry[name], al[name], xr, xc
 		}
 	}
 	print ""
