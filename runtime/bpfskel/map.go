@@ -130,7 +130,18 @@ func (m *Map[K, V]) Iterate() *Iterator[K, V] {
 	if m.nilKey {
 		return &Iterator[K, V]{err: fmt.Errorf("map %q: iterate: a %s map has no keys", m.name, m.m.Type())}
 	}
-	return &Iterator[K, V]{name: m.name, ws: m.walkers, w: m.walkers.get()}
+	ws := m.walkerPool()
+	return &Iterator[K, V]{name: m.name, ws: ws, w: ws.get()}
+}
+
+// walkerPool returns the handle's walkers; a Map not made by bindMap gets
+// a pool of its own for this walk.
+func (m *Map[K, V]) walkerPool() *walkers {
+	if m.walkers != nil {
+		return m.walkers
+	}
+	var v V
+	return newWalkers(m.m, int(unsafe.Sizeof(v)))
 }
 
 // All returns the map's entries as a range-over-func sequence:
@@ -146,8 +157,9 @@ func (m *Map[K, V]) All() iter.Seq2[K, V] {
 		}
 		// The loop of Iterator.Next, flattened: the entries are read
 		// straight out of the batch buffers (BenchmarkIterate/*/bpfskel).
-		w := m.walkers.get()
-		defer m.walkers.put(w)
+		ws := m.walkerPool()
+		w := ws.get()
+		defer ws.put(w)
 		for {
 			keys, vals := unsafe.Pointer(&w.keys[0]), unsafe.Pointer(&w.vals[0])
 			for ; w.i < w.n; w.i++ {
