@@ -3,27 +3,15 @@
 package bpfskel_test
 
 import (
-	"flag"
 	"fmt"
 	"log"
 	"os"
-	"testing"
 
 	"github.com/bpfskel/bpfskel/runtime/bpfskel"
-	"github.com/bpfskel/bpfskel/runtime/bpfskeltest"
 )
 
-// TestMain keeps the Example functions, which need the kernel and cannot
-// skip, out of runs that may not load BPF, by the rule of
-// bpfskeltest.RequireKernel (BPFSKEL_REQUIRE_KERNEL=1 runs them anyway).
-func TestMain(m *testing.M) {
-	flag.Parse()
-	if reason := bpfskeltest.SkipReason(); reason != "" && flag.Lookup("test.run").Value.String() == "" {
-		fmt.Fprintln(os.Stderr, "bpfskel: not running the Example functions:", reason)
-		flag.Set("test.run", "^(Test|Fuzz)")
-	}
-	os.Exit(m.Run())
-}
+// The Example functions load BPF into the kernel: the TestMain in
+// example_maps_test.go leaves them out where kernel tests would skip.
 
 // What a generated skeleton mirrors of testdata/sections.bpf.c: the value
 // of buf_map and the .bss, .data and .rodata sections.
@@ -81,9 +69,9 @@ func Example() {
 	// Output: counts[7] = 3 hits = 3
 }
 
-// A typed lookup: a key that is not there is an error wrapping
-// ebpf.ErrKeyNotExist, and allocates nothing.
-func ExampleMap_Lookup() {
+// A typed lookup of a key that is there and of one that is not: the miss
+// is an error wrapping ebpf.ErrKeyNotExist, and allocates nothing.
+func ExampleMap_Lookup_missing() {
 	coll, err := open().Load(nil)
 	if err != nil {
 		log.Fatal(err)

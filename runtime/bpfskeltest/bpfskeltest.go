@@ -65,14 +65,16 @@ func decide(probeErr error, require bool) (verdict, string) {
 	return skip, fmt.Sprintf("needs root or CAP_BPF to load BPF (%v); set %s=1 to make this a failure", probeErr, RequireEnv)
 }
 
-// SkipReason is RequireKernel's rule for code without a testing.TB, such as
-// a TestMain deciding whether Example functions (which cannot skip) may
-// run: it returns why kernel tests skip, or "" when they must run (the
-// process may load BPF, or RequireEnv is set and the tests then fail for
-// lack of privilege, naming it).
-func SkipReason() string {
-	if v, msg := decide(probe(), os.Getenv(RequireEnv) == "1"); v == skip {
-		return msg
+// Decide tells callers without a testing.TB, such as a TestMain guarding
+// Example functions that load BPF, what RequireKernel would do: a non-nil
+// error where it would fail, a non-empty skip reason where it would skip,
+// and neither where the kernel tests may run.
+func Decide() (skipReason string, err error) {
+	switch v, msg := decide(probe(), os.Getenv(RequireEnv) == "1"); v {
+	case fail:
+		return "", errors.New(msg)
+	case skip:
+		return msg, nil
 	}
-	return ""
+	return "", nil
 }
