@@ -4,13 +4,16 @@
 #                     bpffs and tracefs: scripts/setup.sh --build
 #   make objects      rebuild every *.bpf.o under examples/ and testdata/golden/
 #                     from its *.bpf.c, byte for byte reproducibly
-#   make generate     go generate, then rewrite the golden files
+#   make generate     go generate, then rewrite the golden files (gen's, and
+#                     the CLI's inspect output and error messages)
 #   make test         go vet and go test, and the runtime's concurrency tests
 #                     under -race (mounts what the kernel tests need)
 #   make demo         run examples/hello (needs no compiler)
 #   make check-stale  fail when committed objects or generated files are stale
 #   make fuzz         fuzz btfmodel.Load, the generator, the runtime's Open and
 #                     its decoders, FUZZTIME each (default 60s)
+#   make bench        map benchmarks: Go (bpfskel, cilium/ebpf, raw syscall)
+#                     and the C libbpf references in one table
 #
 # The committed .bpf.o files are built by `make objects` with the pinned
 # compiler below; a different clang (even a different 19.x) may emit different
@@ -40,7 +43,7 @@ BPF_CFLAGS ?= -g -O2 -D__TARGET_ARCH_x86 -Wall \
 testdata/golden/bigendian/bigendian.bpf.o: BPF_TARGET = bpfeb
 testdata/golden/layoutbe/layoutbe.bpf.o: BPF_TARGET = bpfeb
 
-.PHONY: all objects setup demo generate test check-stale fuzz FORCE
+.PHONY: all objects setup demo generate test check-stale fuzz bench FORCE
 
 all: objects
 
@@ -71,10 +74,21 @@ demo:
 generate:
 	$(GO) generate ./...
 	$(GO) test ./gen -run TestGolden -update
+	$(GO) test ./cmd/bpfskel -run 'TestInspectGolden|TestErrorsGolden' -update
+
+# The golden skeletons are compiled for 386 and s390x too; building the
+# runtime for them first, with a line saying so, keeps a cold first run from
+# sitting silent inside go test while the standard library compiles.
+CROSS_GOARCHES := 386 s390x
 
 test:
 	bash scripts/setup.sh --runtime
 	$(GO) vet ./... ./testdata/golden/...
+	@for arch in $(CROSS_GOARCHES); do \
+	  echo "test: compiling the runtime for GOARCH=$$arch (slow only the first time)"; \
+	  GOOS=linux GOARCH=$$arch $(GO) build ./runtime/... || exit 1; \
+	done
+	@echo "test: go test -count=1 ./... (kernel tests, golden files, and end-to-end tests that build modules: minutes on a busy machine)"
 	$(GO) test -count=1 ./...
 	$(GO) test -race -count=1 -run 'Concurrent' ./runtime/...
 
@@ -103,3 +117,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1x ./runtime/bpfskel
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1x ./runtime/bpfskel
 	$(GO) test -run '^$$' -fuzz '^FuzzBits$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1x ./runtime/bpfskel
+
+# Go and C map benchmarks side by side (scripts/bench.sh; BENCH, BENCH_COUNT
+# and BENCHTIME narrow or lengthen the run).
+bench:
+	bash scripts/bench.sh

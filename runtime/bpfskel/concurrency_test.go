@@ -46,10 +46,12 @@ type concurrentState struct {
 	jmp   *ProgArray
 	ring  *RingBuf[RawEvent]
 	perf  *PerfEventArray[RawEvent]
+	pcpu  *PerCPUMap[uint32, uint64]
 }
 
 // concurrentSpec adds to the test object a map of maps, a program array,
-// a ring buffer and a perf event array, whose handles hold descriptors too.
+// a ring buffer, a perf event array and a per-CPU hash, whose handles hold
+// descriptors too.
 func concurrentSpec(t *testing.T) *Spec {
 	t.Helper()
 	spec, err := Open("sections.bpf.o", readObject(t))
@@ -62,6 +64,7 @@ func concurrentSpec(t *testing.T) *Spec {
 	cs.Maps["jmp"] = &ebpf.MapSpec{Name: "jmp", Type: ebpf.ProgramArray, KeySize: 4, ValueSize: 4, MaxEntries: 4}
 	cs.Maps["events"] = &ebpf.MapSpec{Name: "events", Type: ebpf.RingBuf, MaxEntries: 4096}
 	cs.Maps["samples"] = &ebpf.MapSpec{Name: "samples", Type: ebpf.PerfEventArray}
+	cs.Maps["pcpu"] = &ebpf.MapSpec{Name: "pcpu", Type: ebpf.PerCPUHash, KeySize: 4, ValueSize: 8, MaxEntries: 64}
 	return spec
 }
 
@@ -87,6 +90,25 @@ func concurrentOps() []concurrentOp {
 		{name: "Iterator", allow: []error{ebpf.ErrIterationAborted}, run: func(s *skeleton, _ *concurrentState, w, i int) error {
 			it := s.counts.Iterate()
 			for range it.All() {
+			}
+			return it.Err()
+		}},
+		{name: "Map.BatchLookup", allow: []error{ebpf.ErrKeyNotExist}, run: func(s *skeleton, _ *concurrentState, w, i int) error {
+			var c BatchCursor
+			keys, values := make([]uint32, 16), make([]uint64, 16)
+			_, err := s.counts.BatchLookup(&c, keys, values)
+			return err
+		}},
+		{name: "PerCPUMap.Update", run: func(s *skeleton, st *concurrentState, w, i int) error {
+			return st.pcpu.Update(uint32(w), make([]uint64, st.pcpu.CPUs()), UpdateAny)
+		}},
+		{name: "PerCPUMap.Lookup", allow: []error{ebpf.ErrKeyNotExist}, run: func(s *skeleton, st *concurrentState, w, i int) error {
+			_, err := st.pcpu.Lookup(uint32(w))
+			return err
+		}},
+		{name: "PerCPUIterator", allow: []error{ebpf.ErrIterationAborted}, run: func(s *skeleton, st *concurrentState, w, i int) error {
+			it := st.pcpu.Iterate()
+			for it.Next() {
 			}
 			return it.Err()
 		}},
@@ -235,6 +257,7 @@ func TestConcurrentClose(t *testing.T) {
 			jmp:   BindProgArray(b, "jmp"),
 			ring:  BindRingBuf[RawEvent](b, "events"),
 			perf:  BindPerfEventArray[RawEvent](b, "samples"),
+			pcpu:  BindPerCPUMap[uint32, uint64](b, "pcpu"),
 		}
 		mustBind(t, b)
 		// A reader blocked with no deadline: Close must end its wait.

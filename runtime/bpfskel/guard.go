@@ -56,6 +56,9 @@ func (o *ownFD) Close() error {
 // enter is Collection.enter for an operation on m; it fails too once m's
 // own descriptor (an InnerMap's) is closed.
 func (m *Map[K, V]) enter() bool {
+	if m == nil {
+		return true // an Iterator made without a handle (tests)
+	}
 	if !m.coll.enter() {
 		return false
 	}
@@ -64,6 +67,13 @@ func (m *Map[K, V]) enter() bool {
 		return false
 	}
 	return true
+}
+
+// exit ends an operation begun by a successful m.enter.
+func (m *Map[K, V]) exit() {
+	if m != nil {
+		m.coll.exit()
+	}
 }
 
 // programTypes lists the types of spec's programs, for loadError.
