@@ -64,18 +64,19 @@ func load(file string, data []byte, opts Options) (*Object, error) {
 	}
 
 	obj.Decls = ty.order
+	checkPackageScope(obj, n)
+	n.resolve()
+	if err := n.err(); err != nil {
+		return nil, err
+	}
 	sort.Slice(obj.Decls, func(i, j int) bool { return obj.Decls[i].GoName < obj.Decls[j].GoName })
 	for _, d := range obj.Decls {
 		for _, note := range d.Notes {
 			obj.Notes = append(obj.Notes, fmt.Sprintf("%s %s: %s", d.CKind, nameOrAnon(d.CName), note))
 		}
 	}
+	obj.Notes = append(obj.Notes, n.notes...)
 	sort.Strings(obj.Notes)
-
-	checkPackageScope(obj, n)
-	if err := n.err(); err != nil {
-		return nil, err
-	}
 	return obj, nil
 }
 
@@ -130,7 +131,7 @@ func modelMaps(obj *Object, spec *ebpf.CollectionSpec, n *namer, ty *typer) erro
 		}
 		o := origin{kind: "map", cname: name}
 		m.GoName = n.name(o, name)
-		fields.add(m.GoName, o)
+		fields.add(&m.GoName, o)
 
 		kind, ok := handleOf(ms)
 		if !ok {
@@ -180,7 +181,7 @@ func modelPrograms(obj *Object, spec *ebpf.CollectionSpec, n *namer) {
 			CName: name, GoName: n.name(o, name), SectionName: ps.SectionName,
 			Type: ps.Type, AttachType: ps.AttachType, AttachTo: ps.AttachTo, Desc: ps,
 		}
-		fields.add(p.GoName, o)
+		fields.add(&p.GoName, o)
 		obj.Programs = append(obj.Programs, p)
 	}
 }
@@ -230,31 +231,41 @@ func modelSections(obj *Object, spec *ebpf.CollectionSpec, stem string, n *namer
 	return nil
 }
 
-// checkPackageScope claims every package-level identifier once.
+// checkPackageScope claims every package-level identifier, and the fields
+// and methods of the skeleton struct.
 func checkPackageScope(obj *Object, n *namer) {
 	pkg := n.scope("the package")
+	pkg.first = true
 	sk := obj.Names
-	for _, id := range []string{sk.Skeleton, sk.Maps, sk.Programs, sk.Spec, sk.Open, sk.Load} {
-		pkg.add(id, origin{kind: "skeleton", cname: id})
+	for _, g := range []struct{ id, what string }{
+		{sk.Skeleton, "the generated skeleton type"}, {sk.Maps, "the generated Maps type"},
+		{sk.Programs, "the generated Programs type"}, {sk.Spec, "the generated Spec type"},
+		{sk.Open, "the generated Open function"}, {sk.Load, "the generated Load function"},
+	} {
+		pkg.reserve(g.id, g.what)
 	}
 	for _, d := range obj.Decls {
 		cn := d.CName
 		if cn == "" {
 			cn = d.GoName
 		}
-		pkg.add(d.GoName, origin{kind: d.CKind, cname: cn})
+		pkg.add(&d.GoName, origin{kind: d.CKind, cname: cn})
 		for _, v := range d.Values {
-			pkg.add(v.GoName, origin{kind: "enum value", cname: v.CName})
+			pkg.add(&v.GoName, origin{kind: "enum value", cname: v.CName})
 		}
 	}
 	skel := n.scope("the " + sk.Skeleton + " struct")
-	for _, id := range []string{"Maps", "Programs", "Close"} {
-		skel.add(id, origin{kind: "skeleton", cname: sk.Skeleton + "." + id})
+	for _, id := range skeletonMembers {
+		skel.reserve(id, "a generated field or method of the skeleton")
 	}
 	for _, s := range obj.Sections {
-		skel.add(s.GoName, origin{kind: "section", cname: s.CName})
+		skel.add(&s.GoName, origin{kind: "section", cname: s.CName})
 	}
 }
+
+// skeletonMembers are the fields and methods gen declares on the skeleton
+// struct; a section must not take one of their names.
+var skeletonMembers = []string{"Maps", "Programs", "Close", "Collection"}
 
 // joinSorted joins errors in a stable order.
 func joinSorted(errs []error) error {

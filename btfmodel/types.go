@@ -407,11 +407,11 @@ func (ty *typer) layout(d *Decl, items []item, depth int) error {
 		f.Type, f.Note, f.Size = typ, note, sizeOf(typ)
 		if it.embedded {
 			f.GoName, f.Embedded = typ.Decl.GoName, true
-			fields.add(f.GoName, origin{kind: "union", cname: hint})
+			fields.addPinned(&f.GoName, origin{kind: "union", cname: hint}, func() string { return typ.Decl.GoName })
 		} else {
 			o := memberOrigin(d, it.cname)
 			f.GoName = ty.n.name(o, it.cname)
-			fields.add(f.GoName, o)
+			fields.add(&f.GoName, o)
 		}
 		if f.Size == 0 {
 			// A flexible array member or an empty struct: Go pads a
@@ -500,8 +500,7 @@ func (ty *typer) layoutUnion(d *Decl, members []btf.Member, depth int) error {
 			d.Notes = append(d.Notes, fmt.Sprintf("member %q is misaligned at offset %d and has no accessor", it.cname, off))
 			continue
 		}
-		methods.add(m.GoName, memberOrigin(d, it.cname))
-		methods.add(m.Setter, memberOrigin(d, it.cname))
+		methods.addAccessor(&m.GoName, &m.Setter, memberOrigin(d, it.cname))
 		d.Align = max(d.Align, alignOf(typ))
 		d.Members = append(d.Members, m)
 	}

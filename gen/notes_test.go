@@ -1,0 +1,61 @@
+package gen_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/bpfskel/bpfskel/btfmodel"
+)
+
+// TestGoldenNotes: the notes the CLI prints for a case (what is not
+// mirrored, which names the collision rule gave) are part of its expected
+// output, in notes.golden beside the object; a case without notes has no
+// such file.
+func TestGoldenNotes(t *testing.T) {
+	for _, c := range goldenCases(t) {
+		t.Run(c.name, func(t *testing.T) {
+			data, err := os.ReadFile(c.obj)
+			if err != nil {
+				t.Fatal(err)
+			}
+			renames := map[string]string{}
+			if text, err := os.ReadFile(filepath.Join(c.dir, "renames.txt")); err == nil {
+				for _, line := range strings.Fields(string(text)) {
+					key, to, err := btfmodel.ParseRename(line)
+					if err != nil {
+						t.Fatal(err)
+					}
+					renames[key] = to
+				}
+			}
+			model, err := btfmodel.Load(filepath.Base(c.obj), data, btfmodel.Options{Renames: renames})
+			if err != nil {
+				return // an error case: TestGolden checks the error
+			}
+			path := filepath.Join(c.dir, "notes.golden")
+			got := ""
+			for _, n := range model.Notes {
+				got += n + "\n"
+			}
+			if *update {
+				if got == "" {
+					os.Remove(path)
+					return
+				}
+				writeGolden(t, path, []byte(got))
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil && got != "" {
+				t.Fatalf("notes but no %s; rerun with -update:\n%s", path, got)
+			}
+			if diff := cmp.Diff(string(want), got); diff != "" {
+				t.Errorf("%s differs (-want +got), rerun with -update if intended:\n%s", path, diff)
+			}
+		})
+	}
+}
