@@ -188,9 +188,9 @@ type scope struct {
 
 // claim is one C thing asking for a Go name in a scope.
 type claim struct {
-	o       origin
-	natural string // derived by the identifier rule, or the -rename
-	renamed bool
+	o        origin
+	natural  string // derived by the identifier rule, or the -rename
+	renamed  bool
 	accessor bool          // the name is a getter; "Set"+name is its setter
 	pinned   func() string // non-nil: the name is fixed (an embedded field is named after its type)
 	set      func(string)  // writes the final name into the model
