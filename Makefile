@@ -2,8 +2,9 @@
 #
 #   make setup        install the BPF toolchain (apt, when missing) and mount
 #                     bpffs and tracefs: scripts/setup.sh --build
-#   make objects      rebuild every *.bpf.o under examples/ and testdata/golden/
-#                     from its *.bpf.c, byte for byte reproducibly
+#   make objects      rebuild every *.bpf.o under examples/, testdata/golden/
+#                     and testdata/realworld/ from its C, byte for byte
+#                     reproducibly (the real-world suite needs bpftool)
 #   make generate     go generate, then rewrite the golden files
 #   make test         go vet and go test (mounts what the kernel tests need)
 #   make demo         run examples/hello (needs no compiler)
@@ -108,11 +109,11 @@ demo:
 
 generate:
 	$(GO) generate ./...
-	$(GO) test ./gen -run TestGolden -update
+	$(GO) test ./gen -run 'TestGolden|TestRealWorld$$' -update
 
 test:
 	bash scripts/setup.sh --runtime
-	$(GO) vet ./... ./testdata/golden/...
+	$(GO) vet ./... ./testdata/golden/... ./testdata/realworld/...
 	$(GO) test -count=1 ./...
 
 # Rebuild the objects and regenerate everything, then require a clean tree.

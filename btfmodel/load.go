@@ -43,17 +43,35 @@ func load(file string, data []byte, opts Options) (*Object, error) {
 		return nil, err
 	}
 	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(data))
+	var loaderErr error
 	if err != nil {
-		return nil, fmt.Errorf("reading the BPF object: %w", err)
+		// Generation must not depend on program relocation: read what the
+		// model needs without the collection loader (fallback.go).
+		fb, ferr := fallbackSpec(data)
+		if ferr != nil {
+			return nil, fmt.Errorf("reading the BPF object: %w", err)
+		}
+		spec, loaderErr = fb, err
 	}
+	return fromSpec(file, bo, spec, loaderErr, opts)
+}
+
+// fromSpec builds the model from a parsed object; loaderErr is why the
+// collection loader refused it, when spec came from fallbackSpec.
+func fromSpec(file string, bo binary.ByteOrder, spec *ebpf.CollectionSpec, loaderErr error, opts Options) (*Object, error) {
 	if spec.Types == nil {
 		return nil, errors.New("the object has no BTF; compile it with clang -g -target bpf")
 	}
+	addKconfig(spec)
 
 	n := newNamer(opts.Renames)
 	ty := newTyper(n)
 	obj := &Object{File: file, ByteOrder: bo, Desc: spec}
 	obj.Names = skeletonNames(opts.Stem)
+	if loaderErr != nil {
+		obj.LoaderError = loaderErr.Error()
+		obj.Notes = append(obj.Notes, loaderNote(loaderErr))
+	}
 
 	if err := modelMaps(obj, spec, n, ty); err != nil {
 		return nil, err
@@ -108,9 +126,10 @@ func skeletonNames(stem string) SkeletonNames {
 	}
 }
 
-// isDataSection mirrors cilium/ebpf's rule for which maps hold global data.
+// isDataSection mirrors cilium/ebpf's rule for which maps hold global data,
+// and .kconfig, whose variables the loader fills.
 func isDataSection(name string) bool {
-	return strings.HasPrefix(name, ".bss") || strings.HasPrefix(name, ".data") || strings.HasPrefix(name, ".rodata")
+	return strings.HasPrefix(name, ".bss") || strings.HasPrefix(name, ".data") || strings.HasPrefix(name, ".rodata") || name == ".kconfig"
 }
 
 func modelMaps(obj *Object, spec *ebpf.CollectionSpec, n *namer, ty *typer) error {
@@ -222,7 +241,7 @@ func modelSections(obj *Object, spec *ebpf.CollectionSpec, stem string, n *namer
 		d := &Decl{Kind: Struct, CKind: "section", CName: name, Size: int(ds.Size), Desc: ds,
 			GoName: Identifier(stem) + goName}
 		ty.order = append(ty.order, d)
-		sn := &Section{CName: name, GoName: goName, Decl: d, ReadOnly: strings.HasPrefix(name, ".rodata"), Desc: ms}
+		sn := &Section{CName: name, GoName: goName, Decl: d, ReadOnly: strings.HasPrefix(name, ".rodata") || name == ".kconfig", Frozen: name == ".kconfig", Desc: ms}
 		if err := ty.layout(d, items, 0); err != nil {
 			return fmt.Errorf("section %s: %w", Display(name), err)
 		}
