@@ -498,31 +498,73 @@ func programKind(section string, bo binary.ByteOrder) (*ebpf.ProgramSpec, error)
 // probeObject writes a relocatable BPF ELF object holding one program,
 // "probe", in a section called section: just "exit".
 func probeObject(section string, bo binary.ByteOrder) ([]byte, error) {
-	if strings.ContainsRune(section, 0) {
-		return nil, errors.New("section name holds a NUL byte")
-	}
-	text := []byte{0x95, 0, 0, 0, 0, 0, 0, 0} // BPF_JMP | BPF_EXIT
-	lic := []byte("GPL\x00")
-	strtab := []byte("\x00probe\x00")
-	shstr := []byte("\x00" + section + "\x00license\x00.symtab\x00.strtab\x00.shstrtab\x00")
-	nameAt := func(s string) uint32 { return uint32(bytes.Index(shstr, []byte("\x00"+s+"\x00")) + 1) }
+	return writeELF(bo, []elfSection{
+		{name: section, typ: elf.SHT_PROGBITS, flags: elf.SHF_ALLOC | elf.SHF_EXECINSTR,
+			data: []byte{0x95, 0, 0, 0, 0, 0, 0, 0}}, // BPF_JMP | BPF_EXIT
+		{name: "license", typ: elf.SHT_PROGBITS, flags: elf.SHF_ALLOC | elf.SHF_WRITE, data: []byte("GPL\x00")},
+	}, []elfSymbol{{name: "probe", section: 1, typ: elf.STT_FUNC, size: 8}})
+}
 
+// elfSection is a section for writeELF; sections are numbered from 1.
+type elfSection struct {
+	name  string
+	typ   elf.SectionType
+	flags elf.SectionFlag
+	data  []byte
+}
+
+// elfSymbol is a global symbol for writeELF.
+type elfSymbol struct {
+	name        string
+	section     int // index in the sections given, from 1
+	typ         elf.SymType
+	value, size uint64
+}
+
+// writeELF writes a relocatable 64-bit BPF ELF object with the given
+// sections, then .symtab, .strtab and .shstrtab.
+func writeELF(bo binary.ByteOrder, sections []elfSection, syms []elfSymbol) ([]byte, error) {
+	for _, s := range sections {
+		if strings.ContainsRune(s.name, 0) {
+			return nil, errors.New("section name holds a NUL byte")
+		}
+	}
+	var strtab bytes.Buffer
+	strtab.WriteByte(0)
+	sym64 := []elf.Sym64{{}}
+	for _, s := range syms {
+		sym64 = append(sym64, elf.Sym64{Name: uint32(strtab.Len()), Info: elf.ST_INFO(elf.STB_GLOBAL, s.typ),
+			Shndx: uint16(s.section), Value: s.value, Size: s.size})
+		strtab.WriteString(s.name + "\x00")
+	}
 	var symtab bytes.Buffer
-	syms := []elf.Sym64{{}, {
-		Name: 1, Info: elf.ST_INFO(elf.STB_GLOBAL, elf.STT_FUNC), Shndx: 1, Size: uint64(len(text)),
-	}}
-	if err := binary.Write(&symtab, bo, syms); err != nil {
+	if err := binary.Write(&symtab, bo, sym64); err != nil {
 		return nil, err
 	}
+	all := append(append([]elfSection(nil), sections...),
+		elfSection{name: ".symtab", typ: elf.SHT_SYMTAB, data: symtab.Bytes()},
+		elfSection{name: ".strtab", typ: elf.SHT_STRTAB, data: strtab.Bytes()},
+		elfSection{name: ".shstrtab", typ: elf.SHT_STRTAB})
+	var shstr bytes.Buffer
+	shstr.WriteByte(0)
+	names := make([]uint32, len(all))
+	for i, s := range all {
+		names[i] = uint32(shstr.Len())
+		shstr.WriteString(s.name + "\x00")
+	}
+	all[len(all)-1].data = shstr.Bytes()
 
 	const ehsize, shentsize = 64, 64
-	contents := [][]byte{text, lic, symtab.Bytes(), strtab, shstr}
-	offsets := make([]uint64, len(contents))
+	shdrs := []elf.Section64{{}}
 	off := uint64(ehsize)
-	for i, c := range contents {
+	for i, s := range all {
 		off = (off + 7) &^ 7
-		offsets[i] = off
-		off += uint64(len(c))
+		h := elf.Section64{Name: names[i], Type: uint32(s.typ), Flags: uint64(s.flags), Off: off, Size: uint64(len(s.data)), Addralign: 8}
+		if s.typ == elf.SHT_SYMTAB {
+			h.Link, h.Info, h.Entsize = uint32(len(all)-1), 1, 24 // .strtab is next to last
+		}
+		shdrs = append(shdrs, h)
+		off += uint64(len(s.data))
 	}
 	shoff := (off + 7) &^ 7
 
@@ -532,27 +574,15 @@ func probeObject(section string, bo binary.ByteOrder) ([]byte, error) {
 	}
 	hdr := elf.Header64{
 		Ident: ident, Type: uint16(elf.ET_REL), Machine: uint16(elf.EM_BPF), Version: uint32(elf.EV_CURRENT),
-		Shoff: shoff, Ehsize: ehsize, Shentsize: shentsize, Shnum: 6, Shstrndx: 5,
+		Shoff: shoff, Ehsize: ehsize, Shentsize: shentsize, Shnum: uint16(len(shdrs)), Shstrndx: uint16(len(shdrs) - 1),
 	}
-	shdrs := []elf.Section64{
-		{},
-		{Name: nameAt(section), Type: uint32(elf.SHT_PROGBITS), Flags: uint64(elf.SHF_ALLOC | elf.SHF_EXECINSTR),
-			Off: offsets[0], Size: uint64(len(text)), Addralign: 8},
-		{Name: nameAt("license"), Type: uint32(elf.SHT_PROGBITS), Flags: uint64(elf.SHF_ALLOC | elf.SHF_WRITE),
-			Off: offsets[1], Size: uint64(len(lic)), Addralign: 1},
-		{Name: nameAt(".symtab"), Type: uint32(elf.SHT_SYMTAB), Off: offsets[2], Size: uint64(symtab.Len()),
-			Link: 4, Info: 1, Addralign: 8, Entsize: 24},
-		{Name: nameAt(".strtab"), Type: uint32(elf.SHT_STRTAB), Off: offsets[3], Size: uint64(len(strtab)), Addralign: 1},
-		{Name: nameAt(".shstrtab"), Type: uint32(elf.SHT_STRTAB), Off: offsets[4], Size: uint64(len(shstr)), Addralign: 1},
-	}
-
 	var out bytes.Buffer
 	if err := binary.Write(&out, bo, hdr); err != nil {
 		return nil, err
 	}
-	for i, c := range contents {
-		pad(&out, offsets[i])
-		out.Write(c)
+	for i, s := range all {
+		pad(&out, shdrs[i+1].Off)
+		out.Write(s.data)
 	}
 	pad(&out, shoff)
 	if err := binary.Write(&out, bo, shdrs); err != nil {
