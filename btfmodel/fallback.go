@@ -314,33 +314,18 @@ func btfMapSpec(name string, def *btf.Struct, depth int) (*ebpf.MapSpec, error) 
 		return nil, errors.New("maps of maps nest deeper than one level")
 	}
 	ms := &ebpf.MapSpec{Name: name}
+	// The __uint members, each a 32-bit field of the spec.
+	u32 := map[string]*uint32{
+		"type": (*uint32)(&ms.Type), "map_flags": &ms.Flags, "max_entries": &ms.MaxEntries,
+		"key_size": &ms.KeySize, "value_size": &ms.ValueSize, "pinning": (*uint32)(&ms.Pinning),
+	}
 	for _, m := range def.Members {
 		var err error
 		switch m.Name {
-		case "type":
-			var t uint64
-			t, err = uintMember(m.Type)
-			ms.Type = ebpf.MapType(t)
-		case "map_flags":
+		case "type", "map_flags", "max_entries", "key_size", "value_size", "pinning":
 			var v uint64
 			v, err = uintMember(m.Type)
-			ms.Flags = uint32(v)
-		case "max_entries":
-			var v uint64
-			v, err = uintMember(m.Type)
-			ms.MaxEntries = uint32(v)
-		case "key_size":
-			var v uint64
-			v, err = uintMember(m.Type)
-			ms.KeySize = uint32(v)
-		case "value_size":
-			var v uint64
-			v, err = uintMember(m.Type)
-			ms.ValueSize = uint32(v)
-		case "pinning":
-			var v uint64
-			v, err = uintMember(m.Type)
-			ms.Pinning = ebpf.PinType(v)
+			*u32[m.Name] = uint32(v)
 		case "map_extra":
 			ms.MapExtra, err = uintMember(m.Type)
 		case "key", "value":

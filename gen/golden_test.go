@@ -52,23 +52,51 @@ func generate(t *testing.T, c goldenCase) (map[string][]byte, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	renames := map[string]string{}
-	if text, err := os.ReadFile(filepath.Join(c.dir, "renames.txt")); err == nil {
-		for _, line := range strings.Fields(string(text)) {
-			key, to, err := btfmodel.ParseRename(line)
-			if err != nil {
-				t.Fatalf("%s/renames.txt: %v", c.dir, err)
-			}
-			renames[key] = to
-		}
-	}
 	base := filepath.Base(c.obj)
-	model, err := btfmodel.Load(base, data, btfmodel.Options{Renames: renames})
+	model, err := btfmodel.Load(base, data, btfmodel.Options{Renames: caseRenames(t, c.dir)})
 	if err != nil {
 		return nil, err
 	}
 	stem, _, _ := strings.Cut(base, ".")
 	return gen.Generate(model, gen.Options{Package: c.name, FileStem: stem, ObjectFile: base})
+}
+
+// caseRenames reads dir/renames.txt, the -rename flags of a case, if any.
+func caseRenames(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	renames := map[string]string{}
+	text, err := os.ReadFile(filepath.Join(dir, "renames.txt"))
+	if err != nil {
+		return renames
+	}
+	for _, line := range strings.Fields(string(text)) {
+		key, to, err := btfmodel.ParseRename(line)
+		if err != nil {
+			t.Fatalf("%s/renames.txt: %v", dir, err)
+		}
+		renames[key] = to
+	}
+	return renames
+}
+
+// checkGoldenFiles compares generated files with the ones in dir, or
+// rewrites them with -update.
+func checkGoldenFiles(t *testing.T, dir string, files map[string][]byte) {
+	t.Helper()
+	for name, got := range files {
+		path := filepath.Join(dir, name)
+		if *update {
+			writeGolden(t, path, got)
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("missing expected output %s; rerun with -update", path)
+		}
+		if diff := cmp.Diff(string(want), string(got)); diff != "" {
+			t.Errorf("%s differs (-want +got), rerun with -update if intended:\n%s", path, diff)
+		}
+	}
 }
 
 func TestGolden(t *testing.T) {
@@ -97,20 +125,7 @@ func TestGolden(t *testing.T) {
 			if *update {
 				os.Remove(errFile)
 			}
-			for name, got := range files {
-				path := filepath.Join(c.dir, name)
-				if *update {
-					writeGolden(t, path, got)
-					continue
-				}
-				want, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatalf("missing expected output %s; rerun with -update", path)
-				}
-				if diff := cmp.Diff(string(want), string(got)); diff != "" {
-					t.Errorf("%s differs (-want +got), rerun with -update if intended:\n%s", path, diff)
-				}
-			}
+			checkGoldenFiles(t, c.dir, files)
 		})
 	}
 }

@@ -3,7 +3,6 @@ package gen_test
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -22,17 +21,7 @@ func TestGoldenNotes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			renames := map[string]string{}
-			if text, err := os.ReadFile(filepath.Join(c.dir, "renames.txt")); err == nil {
-				for _, line := range strings.Fields(string(text)) {
-					key, to, err := btfmodel.ParseRename(line)
-					if err != nil {
-						t.Fatal(err)
-					}
-					renames[key] = to
-				}
-			}
-			model, err := btfmodel.Load(filepath.Base(c.obj), data, btfmodel.Options{Renames: renames})
+			model, err := btfmodel.Load(filepath.Base(c.obj), data, btfmodel.Options{Renames: caseRenames(t, c.dir)})
 			if err != nil {
 				return // an error case: TestGolden checks the error
 			}

@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 )
 
 // realworldDir holds the real-world suite (its README says what each object
@@ -46,20 +44,7 @@ func TestRealWorld(t *testing.T) {
 			if !slices.Contains(realworldGolden, c.name) {
 				return
 			}
-			for name, got := range files {
-				path := filepath.Join(c.dir, name)
-				if *update {
-					writeGolden(t, path, got)
-					continue
-				}
-				want, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatalf("missing expected output %s; rerun with -update", path)
-				}
-				if diff := cmp.Diff(string(want), string(got)); diff != "" {
-					t.Errorf("%s differs (-want +got), rerun with -update if intended:\n%s", path, diff)
-				}
-			}
+			checkGoldenFiles(t, c.dir, files)
 		})
 	}
 }
