@@ -353,7 +353,7 @@ func btfMapSpec(name string, def *btf.Struct, depth int) (*ebpf.MapSpec, error) 
 				return nil, fmt.Errorf("values holds %s, not pointers", cname(arr.Type))
 			}
 			if inner, ok := skipQualifiers(p.Target).(*btf.Struct); ok {
-				if ms.InnerMap, err = btfMapSpec(name+".inner", inner, depth+1); err != nil {
+				if ms.InnerMap, err = btfMapSpec(name+"_inner", inner, depth+1); err != nil {
 					return nil, fmt.Errorf("inner map: %w", err)
 				}
 			}

@@ -125,7 +125,9 @@ func renamesOf(t *testing.T, dir string) map[string]string {
 func stripDesc(o *Object) {
 	o.Desc = nil
 	for _, m := range o.Maps {
-		m.Desc = nil
+		for ; m != nil; m = m.Inner {
+			m.Desc = nil
+		}
 	}
 	for _, p := range o.Programs {
 		p.Desc = nil

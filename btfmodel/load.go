@@ -122,6 +122,7 @@ func skeletonNames(stem string) SkeletonNames {
 		Spec:     s + "Spec",
 		Open:     "Open" + s,
 		Load:     "Load" + s,
+		OpenMaps: "Open" + s + "Maps",
 		Object:   "_" + s + "Object",
 	}
 }
@@ -165,6 +166,9 @@ func modelMaps(obj *Object, spec *ebpf.CollectionSpec, n *namer, ty *typer) erro
 		}
 		if m.Value, err = ty.kvType(ms.Value, ms.ValueSize, hint+"Value", fmt.Sprintf("as the value of map %s", Display(name))); err != nil {
 			return fmt.Errorf("map %q: value: %w", name, err)
+		}
+		if m.Inner, err = ty.innerMap(ms, hint); err != nil {
+			return fmt.Errorf("map %q: inner map: %w", name, err)
 		}
 		m.Handle = kind.handle(m)
 		obj.Maps = append(obj.Maps, m)
@@ -260,6 +264,7 @@ func checkPackageScope(obj *Object, n *namer) {
 		{sk.Skeleton, "the generated skeleton type"}, {sk.Maps, "the generated Maps type"},
 		{sk.Programs, "the generated Programs type"}, {sk.Spec, "the generated Spec type"},
 		{sk.Open, "the generated Open function"}, {sk.Load, "the generated Load function"},
+		{sk.OpenMaps, "the generated OpenMaps function"},
 	} {
 		pkg.reserve(g.id, g.what)
 	}

@@ -51,6 +51,7 @@ type SkeletonNames struct {
 	Spec     string // the opened, not yet loaded object
 	Open     string // func () (*Spec, error)
 	Load     string // func (*LoadOptions) (*Skeleton, error)
+	OpenMaps string // func (bpfskel.MapSource) (*bpfskel.Opened[Maps], error)
 	Object   string // unexported variable holding the embedded ELF
 }
 
@@ -81,6 +82,11 @@ type Map struct {
 	// Key and Value are the Go types of keys and values; nil when the map
 	// has no typed handle.
 	Key, Value *Type
+
+	// Inner is the inner map template of a map of maps
+	// (__array(values, struct { ... })), with its own Key and Value; nil
+	// for other maps.
+	Inner *Map
 
 	Desc *ebpf.MapSpec
 }

@@ -62,6 +62,7 @@ func skeleton(f *jen.File, obj *btfmodel.Object, opts Options) {
 	)
 
 	loadMethod(f, obj)
+	openMapsFunc(f, obj)
 
 	f.Comment(fmt.Sprintf("%s opens and loads %s: %s followed by %s.Load.", n.Load, file, n.Open, n.Spec))
 	f.Func().Id(n.Load).Params(jen.Id("opts").Op("*").Qual(runtimePath, "LoadOptions")).Params(jen.Op("*").Id(n.Skeleton), jen.Error()).Block(
@@ -109,7 +110,7 @@ func mapDoc(m *btfmodel.Map) string {
 	if m.Flags != 0 {
 		s += fmt.Sprintf(", flags %s", mapFlags(m.Flags))
 	}
-	return s + "."
+	return s + "." + innerDoc(m)
 }
 
 // mapFlags spells the BPF_F_* map flags an object may declare.
@@ -183,16 +184,12 @@ func programsStruct(f *jen.File, obj *btfmodel.Object) {
 // handle by name; the runtime checks each against the object.
 func loadMethod(f *jen.File, obj *btfmodel.Object) {
 	n := obj.Names
-	maps := jen.Dict{}
-	for _, m := range obj.Maps {
-		maps[jen.Id(m.GoName)] = mapBind(m)
-	}
 	progs := jen.Dict{}
 	for _, p := range obj.Programs {
 		progs[jen.Id(p.GoName)] = jen.Qual(runtimePath, "BindProgram").Call(jen.Id("b"), jen.Lit(p.CName))
 	}
 	skel := jen.Dict{
-		jen.Id("Maps"):     jen.Id(n.Maps).Values(maps),
+		jen.Id("Maps"):     mapsValue(obj),
 		jen.Id("Programs"): jen.Id(n.Programs).Values(progs),
 		jen.Id("coll"):     jen.Id("c"),
 	}

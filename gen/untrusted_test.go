@@ -40,7 +40,7 @@ func TestUntrustedNames(t *testing.T) {
 		File:      evil + ".o",
 		ByteOrder: binary.LittleEndian,
 		Names: btfmodel.SkeletonNames{Skeleton: "Skeleton", Maps: "Maps", Programs: "Programs",
-			Spec: "Spec", Open: "Open", Load: "Load", Object: "_Object"},
+			Spec: "Spec", Open: "Open", Load: "Load", OpenMaps: "OpenMaps", Object: "_Object"},
 		Maps: []*btfmodel.Map{{CName: evil, GoName: "M", Handle: btfmodel.Handle{Name: "Map", Args: []*btfmodel.Type{u32, stv}},
 			Type: ebpf.Hash, KeySize: 4, ValueSize: 4, MaxEntries: 1, Key: u32, Value: stv}},
 		Programs: []*btfmodel.Program{{CName: evil, GoName: "P", SectionName: "raw_tp/" + evil}},
@@ -79,7 +79,7 @@ func TestUntrustedNames(t *testing.T) {
 		}
 	}
 	sort.Strings(decls)
-	want := []string{"Load", "Open", "_", "_", "_", "_",
+	want := []string{"Load", "Open", "OpenMaps", "_", "_", "_", "_",
 		"const EA", "const _", "const _",
 		"method Close", "method Collection", "method CollectionSpec", "method Load", "method M", "method SetM", "method String",
 		"type Data", "type E", "type Maps", "type Programs", "type S", "type Skeleton", "type Spec", "type U",

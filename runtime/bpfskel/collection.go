@@ -93,11 +93,12 @@ func newCollectionFromSpec(name string, spec *ebpf.CollectionSpec, opts LoadOpti
 	if spec == nil {
 		return nil, fmt.Errorf("%s: load: nil CollectionSpec", name)
 	}
+	opts = withDefaultPinPath(spec, opts)
 	coll, err := ebpf.NewCollectionWithOptions(spec, opts)
 	if err != nil {
-		return nil, fmt.Errorf("%s: load: %w", name, err)
+		return nil, fmt.Errorf("%s: load: %w", name, explainPinned(spec, opts, err))
 	}
-	return &Collection{name: name, coll: coll}, nil
+	return &Collection{name: name, coll: coll, specs: mapSpecs(spec)}, nil
 }
 
 // Collection is a loaded BPF object: its maps, its programs and every view
@@ -110,6 +111,13 @@ type Collection struct {
 	closed bool
 	seq    uint64
 	views  map[io.Closer]uint64 // open views, with their creation order
+
+	// specs are copies of the object's map specs: the templates of inner
+	// maps, and what maps opened from elsewhere are checked against.
+	specs map[string]*ebpf.MapSpec
+	// from says where each map of a Collection made by OpenMaps came from;
+	// nil for a Collection the object was loaded into.
+	from map[string]string
 }
 
 // Collection returns the underlying cilium/ebpf collection, the escape
@@ -123,7 +131,9 @@ func (c *Collection) Collection() *ebpf.Collection {
 }
 
 // Close closes every view created from the collection (by
-// [MmapArray.Mmap] and [BindSection]), then its programs and its maps.
+// [MmapArray.Mmap] and [BindSection]) and every inner map handle still open
+// (from [MapOfMaps.NewInner] and [MapOfMaps.Lookup]), then its programs and
+// its maps.
 // Close is idempotent: later calls return nil. The returned error joins
 // every failure.
 func (c *Collection) Close() error {

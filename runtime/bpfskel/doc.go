@@ -26,6 +26,28 @@
 // pointers, strings, slices, maps, interfaces, channels or functions);
 // binding refuses anything else.
 //
+// # Maps of file descriptors, maps of maps and local storage
+//
+// Some maps hold kernel objects that user space names by file descriptor.
+// [ProgArray] fills tail call slots with [Program] handles; [CgroupArray],
+// [XSKMap] and [SockMap] take cgroup directories and sockets. [MapOfMaps]
+// creates inner maps from the object's __array(values, ...) template,
+// typed with the template's key and value types, and opens the inner map
+// under a key as a typed [InnerMap]. [Storage] reads and writes socket,
+// task, inode and cgroup local storage keyed by a socket, a pidfd, an open
+// file or a cgroup directory. Where the kernel refuses a user space
+// operation (reading a cgroup array or an XSK map, socket cookies from
+// 4-byte sockmap values) the handle has no such method or says why.
+//
+// # Pinning and maps loaded by others
+//
+// Maps declared with LIBBPF_PIN_BY_NAME are pinned and reused under
+// LoadOptions.Maps.PinPath, by default [DefaultPinPath] as with libbpf;
+// every handle can also [Map.Pin] and [Map.Unpin] itself. [OpenMaps]
+// (through a generated package's OpenMaps) opens typed handles on maps
+// another process loaded, found by [PinnedIn], [PinnedAt], [ByName] or
+// [ByID], checked by the same [Binder] and against the object.
+//
 // # Memory safety of views
 //
 // A [View] is a typed window onto the memory of a BPF_F_MMAPABLE array

@@ -156,6 +156,24 @@ func (s *Spec) Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 	return sk, nil
 }
 
+// OpenMaps opens typed handles on the maps of collision.bpf.o that another process
+// (or an earlier run) loaded, without loading anything. from finds them pinned in
+// a bpffs directory (bpfskel.PinnedIn), at given paths (bpfskel.PinnedAt), by
+// name among the kernel's maps (bpfskel.ByName) or by ID (bpfskel.ByID). Each map
+// is checked against the object as Load checks it. Close the result when done.
+func OpenMaps(from bpfskel.MapSource) (*bpfskel.Opened[Maps], error) {
+	s, err := bpfskel.Open("collision.bpf.o", _Object)
+	if err != nil {
+		return nil, err
+	}
+	return bpfskel.OpenMaps(s, from, func(b *bpfskel.Binder) Maps {
+		return Maps{
+			MyMap:  bpfskel.BindMap[uint32, Xskeleton](b, "myMap"),
+			My_map: bpfskel.BindMap[uint32, Pair](b, "my_map"),
+		}
+	})
+}
+
 // Load opens and loads collision.bpf.o: Open followed by Spec.Load.
 func Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 	s, err := Open()

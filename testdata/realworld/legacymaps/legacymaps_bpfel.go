@@ -87,6 +87,25 @@ func (s *Spec) Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 	return sk, nil
 }
 
+// OpenMaps opens typed handles on the maps of legacymaps.bpf.o that another process
+// (or an earlier run) loaded, without loading anything. from finds them pinned in
+// a bpffs directory (bpfskel.PinnedIn), at given paths (bpfskel.PinnedAt), by
+// name among the kernel's maps (bpfskel.ByName) or by ID (bpfskel.ByID). Each map
+// is checked against the object as Load checks it. Close the result when done.
+func OpenMaps(from bpfskel.MapSource) (*bpfskel.Opened[Maps], error) {
+	s, err := bpfskel.Open("legacymaps.bpf.o", _Object)
+	if err != nil {
+		return nil, err
+	}
+	return bpfskel.OpenMaps(s, from, func(b *bpfskel.Binder) Maps {
+		return Maps{
+			AddrSeen: bpfskel.BindMap[[6]byte, [12]byte](b, "addr_seen"),
+			BtfTotal: bpfskel.BindMap[uint32, uint64](b, "btf_total"),
+			PktCount: bpfskel.BindMap[[4]byte, [8]byte](b, "pkt_count"),
+		}
+	})
+}
+
 // Load opens and loads legacymaps.bpf.o: Open followed by Spec.Load.
 func Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 	s, err := Open()

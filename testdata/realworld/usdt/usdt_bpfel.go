@@ -208,6 +208,25 @@ func (s *Spec) Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 	return sk, nil
 }
 
+// OpenMaps opens typed handles on the maps of usdt.bpf.o that another process
+// (or an earlier run) loaded, without loading anything. from finds them pinned in
+// a bpffs directory (bpfskel.PinnedIn), at given paths (bpfskel.PinnedAt), by
+// name among the kernel's maps (bpfskel.ByName) or by ID (bpfskel.ByID). Each map
+// is checked against the object as Load checks it. Close the result when done.
+func OpenMaps(from bpfskel.MapSource) (*bpfskel.Opened[Maps], error) {
+	s, err := bpfskel.Open("usdt.bpf.o", _Object)
+	if err != nil {
+		return nil, err
+	}
+	return bpfskel.OpenMaps(s, from, func(b *bpfskel.Binder) Maps {
+		return Maps{
+			BpfUsdtIpToSpecId: bpfskel.BindMap[int64, uint32](b, "__bpf_usdt_ip_to_spec_id"),
+			BpfUsdtSpecs:      bpfskel.BindMap[int32, BpfUsdtSpec](b, "__bpf_usdt_specs"),
+			Calls:             bpfskel.BindUntypedMap(b, "calls"),
+		}
+	})
+}
+
 // Load opens and loads usdt.bpf.o: Open followed by Spec.Load.
 func Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 	s, err := Open()
