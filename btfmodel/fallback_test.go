@@ -61,6 +61,10 @@ func TestFallbackMatchesLoader(t *testing.T) {
 			t.Errorf("%s: model from the fallback: %v", name, err)
 			continue
 		}
+		// What gen reads from Desc must agree too.
+		if diff := cmp.Diff(descFacts(want), descFacts(got)); diff != "" {
+			t.Errorf("%s: map specs differ (-loader +fallback):\n%s", name, diff)
+		}
 		stripDesc(want)
 		stripDesc(got)
 		if diff := cmp.Diff(want, got); diff != "" {
@@ -138,4 +142,15 @@ func stripDesc(o *Object) {
 	for _, d := range o.Decls {
 		d.Desc = nil
 	}
+}
+
+// descFacts are the map spec fields a skeleton depends on, per map.
+func descFacts(o *Object) map[string][7]uint64 {
+	facts := map[string][7]uint64{}
+	for _, m := range o.Maps {
+		d := m.Desc
+		facts[m.CName] = [7]uint64{uint64(d.Type), uint64(d.KeySize), uint64(d.ValueSize),
+			uint64(d.MaxEntries), uint64(d.Flags), uint64(d.Pinning), d.MapExtra}
+	}
+	return facts
 }
