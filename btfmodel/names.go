@@ -203,7 +203,10 @@ func (n *namer) scope(what string) *scope {
 	return s
 }
 
-// reserve declares an identifier the generator itself puts in the scope.
+// reserve declares an identifier the generator itself puts in the scope:
+// a method gen emits on a type (a getter of a bitfield, a decoder) must be
+// reserved in that type's field scope, so that a C member of the same name
+// moves instead of breaking the build.
 func (s *scope) reserve(id, what string) { s.reserved[id] = what }
 
 // add claims *p, the Go name of o, in the scope; resolve writes the final
