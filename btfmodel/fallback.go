@@ -82,6 +82,26 @@ func fallbackSpec(data []byte) (*ebpf.CollectionSpec, error) {
 			return nil, err
 		}
 	}
+	// Data sections without BTF (clang's .rodata.str1.1 of string
+	// literals) are maps to the collection loader too, with no type, when
+	// something refers to them (a symbol in them or a relocation).
+	used, err := usedSections(f, syms)
+	if err != nil {
+		return nil, err
+	}
+	for i, sec := range f.Sections {
+		if !isDataSection(sec.Name) || spec.Maps[sec.Name] != nil || !used[i] || (sec.Type != elf.SHT_PROGBITS && sec.Type != elf.SHT_NOBITS) {
+			continue
+		}
+		if sec.Size > maxTypeSize {
+			return nil, fmt.Errorf("section %s is larger than 4 GiB", Display(sec.Name))
+		}
+		ms := &ebpf.MapSpec{Name: sec.Name, Type: ebpf.Array, KeySize: 4, ValueSize: uint32(sec.Size), MaxEntries: 1}
+		if strings.HasPrefix(sec.Name, ".rodata") {
+			ms.Flags = bpfFRdonlyProg
+		}
+		spec.Maps[sec.Name] = ms
+	}
 	if err := programs(f, syms, spec); err != nil {
 		return nil, err
 	}
@@ -89,6 +109,45 @@ func fallbackSpec(data []byte) (*ebpf.CollectionSpec, error) {
 		return nil, err
 	}
 	return spec, nil
+}
+
+// usedSections are the sections that hold a named data symbol or that a
+// relocation points into, by index.
+func usedSections(f *elf.File, syms []elf.Symbol) (map[int]bool, error) {
+	used := map[int]bool{}
+	for _, sym := range syms {
+		if t := elf.ST_TYPE(sym.Info); sym.Name != "" && (t == elf.STT_OBJECT || t == elf.STT_NOTYPE) {
+			used[int(sym.Section)] = true
+		}
+	}
+	for _, rs := range f.Sections {
+		if rs.Type != elf.SHT_REL {
+			continue
+		}
+		rels, err := relocations(f, rs)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rels {
+			if si := int(elf.R_SYM64(r.Info)) - 1; si >= 0 && si < len(syms) {
+				used[int(syms[si].Section)] = true
+			}
+		}
+	}
+	return used, nil
+}
+
+// relocations reads a SHT_REL section.
+func relocations(f *elf.File, rs *elf.Section) ([]elf.Rel64, error) {
+	data, err := rs.Data()
+	if err != nil {
+		return nil, fmt.Errorf("section %s: %w", Display(rs.Name), err)
+	}
+	rels := make([]elf.Rel64, len(data)/16)
+	if err := binary.Read(bytes.NewReader(data), f.ByteOrder, rels); err != nil {
+		return nil, fmt.Errorf("section %s: %w", Display(rs.Name), err)
+	}
+	return rels, nil
 }
 
 // structOpsTargets sets AttachTo of struct_ops programs to
@@ -107,13 +166,9 @@ func structOpsTargets(f *elf.File, syms []elf.Symbol, types *btf.Spec, spec *ebp
 			if rs.Type != elf.SHT_REL || int(rs.Info) != i {
 				continue
 			}
-			data, err := rs.Data()
+			rels, err := relocations(f, rs)
 			if err != nil {
-				return fmt.Errorf("section %s: %w", Display(rs.Name), err)
-			}
-			rels := make([]elf.Rel64, len(data)/16)
-			if err := binary.Read(bytes.NewReader(data), f.ByteOrder, rels); err != nil {
-				return fmt.Errorf("section %s: %w", Display(rs.Name), err)
+				return err
 			}
 			for _, r := range rels {
 				si := int(elf.R_SYM64(r.Info)) - 1 // Symbols() leaves out the null symbol

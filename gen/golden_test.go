@@ -19,7 +19,8 @@ var update = flag.Bool("update", false, "rewrite the expected output of the gold
 
 // goldenDir holds one directory per case: NAME.bpf.c, the object NAME.bpf.o
 // built from it, optionally renames.txt (one -rename KIND:CNAME=GoName a
-// line), and either the expected skeleton NAME_bpfel.go (a real package,
+// line), events.txt (one -event MAP=TYPE a line) and types.txt (one -type
+// NAME a line), and either the expected skeleton NAME_bpfel.go (a real package,
 // compiled and vetted) or error.golden, the expected error.
 const goldenDir = "../testdata/golden"
 
@@ -53,7 +54,7 @@ func generate(t *testing.T, c goldenCase) (map[string][]byte, error) {
 		t.Fatal(err)
 	}
 	base := filepath.Base(c.obj)
-	model, err := btfmodel.Load(base, data, btfmodel.Options{Renames: caseRenames(t, c.dir)})
+	model, err := btfmodel.Load(base, data, caseOptions(t, c.dir))
 	if err != nil {
 		return nil, err
 	}
@@ -61,22 +62,35 @@ func generate(t *testing.T, c goldenCase) (map[string][]byte, error) {
 	return gen.Generate(model, gen.Options{Package: c.name, FileStem: stem, ObjectFile: base})
 }
 
-// caseRenames reads dir/renames.txt, the -rename flags of a case, if any.
-func caseRenames(t *testing.T, dir string) map[string]string {
+// caseOptions reads the flags of a case from its directory: renames.txt
+// (-rename lines), events.txt (-event MAP=TYPE lines) and types.txt
+// (-type lines), each optional.
+func caseOptions(t *testing.T, dir string) btfmodel.Options {
 	t.Helper()
-	renames := map[string]string{}
-	text, err := os.ReadFile(filepath.Join(dir, "renames.txt"))
-	if err != nil {
-		return renames
-	}
-	for _, line := range strings.Fields(string(text)) {
-		key, to, err := btfmodel.ParseRename(line)
-		if err != nil {
-			t.Fatalf("%s/renames.txt: %v", dir, err)
+	opts := btfmodel.Options{Renames: map[string]string{}}
+	if text, err := os.ReadFile(filepath.Join(dir, "renames.txt")); err == nil {
+		for _, line := range strings.Fields(string(text)) {
+			key, to, err := btfmodel.ParseRename(line)
+			if err != nil {
+				t.Fatalf("%s/renames.txt: %v", dir, err)
+			}
+			opts.Renames[key] = to
 		}
-		renames[key] = to
 	}
-	return renames
+	if text, err := os.ReadFile(filepath.Join(dir, "events.txt")); err == nil {
+		opts.Events = map[string]string{}
+		for _, line := range strings.Fields(string(text)) {
+			m, typ, ok := strings.Cut(line, "=")
+			if !ok {
+				t.Fatalf("%s/events.txt: %q is not MAP=TYPE", dir, line)
+			}
+			opts.Events[m] = typ
+		}
+	}
+	if text, err := os.ReadFile(filepath.Join(dir, "types.txt")); err == nil {
+		opts.Types = strings.Fields(string(text))
+	}
+	return opts
 }
 
 // checkGoldenFiles compares generated files with the ones in dir, or

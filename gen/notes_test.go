@@ -21,7 +21,7 @@ func TestGoldenNotes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			model, err := btfmodel.Load(filepath.Base(c.obj), data, btfmodel.Options{Renames: caseRenames(t, c.dir)})
+			model, err := btfmodel.Load(filepath.Base(c.obj), data, caseOptions(t, c.dir))
 			if err != nil {
 				return // an error case: TestGolden checks the error
 			}

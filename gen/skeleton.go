@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/cilium/ebpf"
 	"github.com/dave/jennifer/jen"
 
 	"github.com/bpfskel/bpfskel/btfmodel"
@@ -101,6 +102,9 @@ func mapsStruct(f *jen.File, obj *btfmodel.Object) {
 
 func mapDoc(m *btfmodel.Map) string {
 	var kv string
+	if m.Event != nil {
+		return eventMapDoc(m)
+	}
 	if m.Key != nil {
 		kv = fmt.Sprintf(", key %s (%s), value %s (%s)", typeText(m.Key), plural(int(m.KeySize), "byte", "bytes"), typeText(m.Value), plural(int(m.ValueSize), "byte", "bytes"))
 	} else {
@@ -155,7 +159,11 @@ func mapBind(m *btfmodel.Map) jen.Code {
 	if !m.Handle.Typed() {
 		return jen.Qual(runtimePath, "BindUntypedMap").Call(jen.Id("b"), name)
 	}
-	return instantiate(jen.Qual(runtimePath, "Bind"+m.Handle.Name), m.Handle.Args).Call(jen.Id("b"), name)
+	args := []jen.Code{jen.Id("b"), name}
+	for _, x := range m.Handle.Extra {
+		args = append(args, jen.Lit(x))
+	}
+	return instantiate(jen.Qual(runtimePath, "Bind"+m.Handle.Name), m.Handle.Args).Call(args...)
 }
 
 // instantiate adds type arguments to a generic name; none leaves it alone.
@@ -212,4 +220,23 @@ func loadMethod(f *jen.File, obj *btfmodel.Object) {
 		),
 		jen.Return(jen.Id("sk"), jen.Nil()),
 	)
+}
+
+// eventMapDoc documents a ring buffer or perf event array by its records.
+func eventMapDoc(m *btfmodel.Map) string {
+	var rec string
+	switch {
+	case m.Event.Kind == btfmodel.Runtime:
+		rec = "raw records of unknown type (read them with ReadRaw)"
+	case m.EventTail >= 0:
+		rec = fmt.Sprintf("records %s (%s) and the contents of its flexible array from byte %d (Tail)",
+			typeText(m.Event), plural(m.EventSize, "byte", "bytes"), m.EventTail)
+	default:
+		rec = fmt.Sprintf("records %s (%s)", typeText(m.Event), plural(m.EventSize, "byte", "bytes"))
+	}
+	s := fmt.Sprintf("%s is map %s: %s, %s", m.GoName, btfmodel.Display(m.CName), m.Type, rec)
+	if m.Type == ebpf.RingBuf {
+		s += fmt.Sprintf(", %s", plural(int(m.MaxEntries), "byte", "bytes"))
+	}
+	return s + "."
 }

@@ -130,10 +130,11 @@ func (c *Collection) Collection() *ebpf.Collection {
 	return c.coll
 }
 
-// Close closes every view created from the collection (by
-// [MmapArray.Mmap] and [BindSection]) and every inner map handle still open
-// (from [MapOfMaps.NewInner] and [MapOfMaps.Lookup]), then its programs and
-// its maps.
+// Close closes every view and reader created from the collection (by
+// [MmapArray.Mmap], [BindSection], [RingBuf.NewReader] and
+// [PerfEventArray.NewReader]) and every inner map handle still open (from
+// [MapOfMaps.NewInner] and [MapOfMaps.Lookup]), then its programs and its
+// maps.
 // Close is idempotent: later calls return nil. The returned error joins
 // every failure.
 func (c *Collection) Close() error {
@@ -178,7 +179,7 @@ func (c *Collection) Close() error {
 	return nil
 }
 
-// registerLocked records an open view so Close can close it. The caller
+// registerLocked records an open view or reader so Close can close it. The caller
 // holds c.mu and has checked that the collection is not closed.
 func (c *Collection) registerLocked(v io.Closer) {
 	if c.views == nil {

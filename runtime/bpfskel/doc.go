@@ -11,11 +11,12 @@
 //  2. [Spec.Load] creates the maps and loads the programs into the kernel,
 //     giving a [Collection].
 //  3. A [Binder] resolves every map, program and data section by name into
-//     a typed handle: [BindMap], [BindMmapArray], [BindSection] and
-//     [BindProgram]. Each bind checks what it can (existence, key and value
-//     sizes, map type and flags) and [Binder.Err] reports every mismatch at
-//     once, so a skeleton that no longer matches its object fails at load
-//     time with a message naming the map and both sizes.
+//     a typed handle: [BindMap], [BindMmapArray], [BindSection],
+//     [BindRingBuf], [BindPerfEventArray] and [BindProgram]. Each bind
+//     checks what it can (existence, key and value sizes, map type and
+//     flags) and [Binder.Err] reports every mismatch at once, so a
+//     skeleton that no longer matches its object fails at load time with
+//     a message naming the map and both sizes.
 //
 // # Typed maps
 //
@@ -47,6 +48,22 @@
 // (through a generated package's OpenMaps) opens typed handles on maps
 // another process loaded, found by [PinnedIn], [PinnedAt], [ByName] or
 // [ByID], checked by the same [Binder] and against the object.
+//
+// # Event readers
+//
+// Ring buffers and perf event arrays bind as [RingBuf] and [PerfEventArray],
+// generic over the event type E their records hold. [RingBuf.NewReader] and
+// [PerfEventArray.NewReader] return readers built on cilium/ebpf's ringbuf
+// and perf packages. ReadInto copies each record into the caller's *E with
+// no reflection and no allocation (one record buffer is reused); a record
+// that does not fit E is an error wrapping [ErrRecordSize] naming both
+// sizes. An E ending in a flexible array member is bound with
+// [BindRingBufTail] or [BindPerfEventArrayTail]: records may then be
+// longer, and Tail returns the array's contents. Maps whose event type is
+// unknown use [RawEvent] and ReadRaw. Readers support deadlines
+// (SetDeadline), context cancellation (ReadContext), lost-sample counts for
+// perf ([PerfReader.LostSamples]), and Close, which [Collection.Close] also
+// calls, interrupts a blocked read with [ErrClosed].
 //
 // # Memory safety of views
 //

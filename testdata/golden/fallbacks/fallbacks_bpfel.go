@@ -59,8 +59,8 @@ func _() {
 
 // Maps holds a typed handle for each map of fallbacks.bpf.o.
 type Maps struct {
-	// Events is map events: RingBuf, key 0 bytes, value 0 bytes, 4096 entries.
-	Events *ebpf.Map
+	// Events is map events: RingBuf, raw records of unknown type (read them with ReadRaw), 4096 bytes.
+	Events *bpfskel.RingBuf[bpfskel.RawEvent]
 	// Flags is map flags: LRUHash, key uint32 (4 bytes), value Flagged (32 bytes), 8 entries.
 	Flags *bpfskel.Map[uint32, Flagged]
 	// Pcpu is map pcpu: PerCPUArray, key 4 bytes, value 8 bytes, 1 entry.
@@ -118,7 +118,7 @@ func (s *Spec) Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 	sk := &Skeleton{
 		DataCustom: bpfskel.BindSection[DataCustom](b, ".data.custom"),
 		Maps: Maps{
-			Events: bpfskel.BindUntypedMap(b, "events"),
+			Events: bpfskel.BindRingBuf[bpfskel.RawEvent](b, "events"),
 			Flags:  bpfskel.BindMap[uint32, Flagged](b, "flags"),
 			Pcpu:   bpfskel.BindUntypedMap(b, "pcpu"),
 			Sized:  bpfskel.BindMap[[4]byte, [8]byte](b, "sized"),
@@ -144,7 +144,7 @@ func OpenMaps(from bpfskel.MapSource) (*bpfskel.Opened[Maps], error) {
 	}
 	return bpfskel.OpenMaps(s, from, func(b *bpfskel.Binder) Maps {
 		return Maps{
-			Events: bpfskel.BindUntypedMap(b, "events"),
+			Events: bpfskel.BindRingBuf[bpfskel.RawEvent](b, "events"),
 			Flags:  bpfskel.BindMap[uint32, Flagged](b, "flags"),
 			Pcpu:   bpfskel.BindUntypedMap(b, "pcpu"),
 			Sized:  bpfskel.BindMap[[4]byte, [8]byte](b, "sized"),

@@ -10,6 +10,7 @@ import (
 	_ "embed"
 	"github.com/bpfskel/bpfskel/runtime/bpfskel"
 	"github.com/cilium/ebpf"
+	"strconv"
 	"structs"
 	"unsafe"
 )
@@ -19,6 +20,40 @@ const (
 	_ = bpfskel.EnforceVersion(1 - bpfskel.MinVersion)
 	_ = bpfskel.EnforceVersion(bpfskel.GenVersion - 1)
 )
+
+// BlkIntegrityChecksum mirrors enum blk_integrity_checksum of biotop.bpf.o (4 bytes).
+type BlkIntegrityChecksum uint32
+
+const (
+	// BlkIntegrityChecksumBLK_INTEGRITY_CSUM_NONE is BLK_INTEGRITY_CSUM_NONE.
+	BlkIntegrityChecksumBLK_INTEGRITY_CSUM_NONE BlkIntegrityChecksum = 0
+	// BlkIntegrityChecksumBLK_INTEGRITY_CSUM_IP is BLK_INTEGRITY_CSUM_IP.
+	BlkIntegrityChecksumBLK_INTEGRITY_CSUM_IP BlkIntegrityChecksum = 1
+	// BlkIntegrityChecksumBLK_INTEGRITY_CSUM_CRC is BLK_INTEGRITY_CSUM_CRC.
+	BlkIntegrityChecksumBLK_INTEGRITY_CSUM_CRC BlkIntegrityChecksum = 2
+	// BlkIntegrityChecksumBLK_INTEGRITY_CSUM_CRC64 is BLK_INTEGRITY_CSUM_CRC64.
+	BlkIntegrityChecksumBLK_INTEGRITY_CSUM_CRC64 BlkIntegrityChecksum = 3
+)
+
+// String returns the C name of e, or its number when it has none.
+func (e BlkIntegrityChecksum) String() string {
+	switch e {
+	case BlkIntegrityChecksumBLK_INTEGRITY_CSUM_NONE:
+		return "BLK_INTEGRITY_CSUM_NONE"
+	case BlkIntegrityChecksumBLK_INTEGRITY_CSUM_IP:
+		return "BLK_INTEGRITY_CSUM_IP"
+	case BlkIntegrityChecksumBLK_INTEGRITY_CSUM_CRC:
+		return "BLK_INTEGRITY_CSUM_CRC"
+	case BlkIntegrityChecksumBLK_INTEGRITY_CSUM_CRC64:
+		return "BLK_INTEGRITY_CSUM_CRC64"
+	}
+	return "BlkIntegrityChecksum(" + strconv.FormatUint(uint64(e), 10) + ")"
+}
+
+func _() {
+	var x [1]struct{}
+	_ = x[unsafe.Sizeof(BlkIntegrityChecksum(0))-4]
+}
 
 // InfoT mirrors struct info_t of biotop.bpf.o (32 bytes).
 type InfoT struct {
@@ -45,6 +80,36 @@ func _() {
 	_ = x[unsafe.Offsetof(InfoT{}.Name)-16]
 }
 
+// MqRqState mirrors enum mq_rq_state of biotop.bpf.o (4 bytes).
+type MqRqState uint32
+
+const (
+	// MqRqStateMQ_RQ_IDLE is MQ_RQ_IDLE.
+	MqRqStateMQ_RQ_IDLE MqRqState = 0
+	// MqRqStateMQ_RQ_IN_FLIGHT is MQ_RQ_IN_FLIGHT.
+	MqRqStateMQ_RQ_IN_FLIGHT MqRqState = 1
+	// MqRqStateMQ_RQ_COMPLETE is MQ_RQ_COMPLETE.
+	MqRqStateMQ_RQ_COMPLETE MqRqState = 2
+)
+
+// String returns the C name of e, or its number when it has none.
+func (e MqRqState) String() string {
+	switch e {
+	case MqRqStateMQ_RQ_IDLE:
+		return "MQ_RQ_IDLE"
+	case MqRqStateMQ_RQ_IN_FLIGHT:
+		return "MQ_RQ_IN_FLIGHT"
+	case MqRqStateMQ_RQ_COMPLETE:
+		return "MQ_RQ_COMPLETE"
+	}
+	return "MqRqState(" + strconv.FormatUint(uint64(e), 10) + ")"
+}
+
+func _() {
+	var x [1]struct{}
+	_ = x[unsafe.Sizeof(MqRqState(0))-4]
+}
+
 // Rodata mirrors section .rodata of biotop.bpf.o (4 bytes).
 type Rodata struct {
 	_ structs.HostLayout
@@ -56,6 +121,74 @@ func _() {
 	var x [1]struct{}
 	_ = x[unsafe.Sizeof(Rodata{})-4]
 	_ = x[unsafe.Offsetof(Rodata{}.TargetPid)]
+}
+
+// RpmStatus mirrors enum rpm_status of biotop.bpf.o (4 bytes).
+type RpmStatus int32
+
+const (
+	// RpmStatusRPM_INVALID is RPM_INVALID.
+	RpmStatusRPM_INVALID RpmStatus = -1
+	// RpmStatusRPM_ACTIVE is RPM_ACTIVE.
+	RpmStatusRPM_ACTIVE RpmStatus = 0
+	// RpmStatusRPM_RESUMING is RPM_RESUMING.
+	RpmStatusRPM_RESUMING RpmStatus = 1
+	// RpmStatusRPM_SUSPENDED is RPM_SUSPENDED.
+	RpmStatusRPM_SUSPENDED RpmStatus = 2
+	// RpmStatusRPM_SUSPENDING is RPM_SUSPENDING.
+	RpmStatusRPM_SUSPENDING RpmStatus = 3
+	// RpmStatusRPM_BLOCKED is RPM_BLOCKED.
+	RpmStatusRPM_BLOCKED RpmStatus = 4
+)
+
+// String returns the C name of e, or its number when it has none.
+func (e RpmStatus) String() string {
+	switch e {
+	case RpmStatusRPM_INVALID:
+		return "RPM_INVALID"
+	case RpmStatusRPM_ACTIVE:
+		return "RPM_ACTIVE"
+	case RpmStatusRPM_RESUMING:
+		return "RPM_RESUMING"
+	case RpmStatusRPM_SUSPENDED:
+		return "RPM_SUSPENDED"
+	case RpmStatusRPM_SUSPENDING:
+		return "RPM_SUSPENDING"
+	case RpmStatusRPM_BLOCKED:
+		return "RPM_BLOCKED"
+	}
+	return "RpmStatus(" + strconv.FormatInt(int64(e), 10) + ")"
+}
+
+func _() {
+	var x [1]struct{}
+	_ = x[unsafe.Sizeof(RpmStatus(0))-4]
+}
+
+// RqEndIoRet mirrors enum rq_end_io_ret of biotop.bpf.o (4 bytes).
+type RqEndIoRet uint32
+
+const (
+	// RqEndIoRetRQ_END_IO_NONE is RQ_END_IO_NONE.
+	RqEndIoRetRQ_END_IO_NONE RqEndIoRet = 0
+	// RqEndIoRetRQ_END_IO_FREE is RQ_END_IO_FREE.
+	RqEndIoRetRQ_END_IO_FREE RqEndIoRet = 1
+)
+
+// String returns the C name of e, or its number when it has none.
+func (e RqEndIoRet) String() string {
+	switch e {
+	case RqEndIoRetRQ_END_IO_NONE:
+		return "RQ_END_IO_NONE"
+	case RqEndIoRetRQ_END_IO_FREE:
+		return "RQ_END_IO_FREE"
+	}
+	return "RqEndIoRet(" + strconv.FormatUint(uint64(e), 10) + ")"
+}
+
+func _() {
+	var x [1]struct{}
+	_ = x[unsafe.Sizeof(RqEndIoRet(0))-4]
 }
 
 // StartReqT mirrors struct start_req_t of biotop.bpf.o (16 bytes).

@@ -128,8 +128,8 @@ type Maps struct {
 	BpfUsdtIpToSpecId *bpfskel.Map[int64, uint32]
 	// BpfUsdtSpecs is map __bpf_usdt_specs: Array, key int32 (4 bytes), value BpfUsdtSpec (208 bytes), 256 entries.
 	BpfUsdtSpecs *bpfskel.Map[int32, BpfUsdtSpec]
-	// Calls is map calls: RingBuf, key 0 bytes, value 0 bytes, 65536 entries.
-	Calls *ebpf.Map
+	// Calls is map calls: RingBuf, raw records of unknown type (read them with ReadRaw), 65536 bytes.
+	Calls *bpfskel.RingBuf[bpfskel.RawEvent]
 }
 
 // Programs holds a handle for each program of usdt.bpf.o.
@@ -192,7 +192,7 @@ func (s *Spec) Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 		Maps: Maps{
 			BpfUsdtIpToSpecId: bpfskel.BindMap[int64, uint32](b, "__bpf_usdt_ip_to_spec_id"),
 			BpfUsdtSpecs:      bpfskel.BindMap[int32, BpfUsdtSpec](b, "__bpf_usdt_specs"),
-			Calls:             bpfskel.BindUntypedMap(b, "calls"),
+			Calls:             bpfskel.BindRingBuf[bpfskel.RawEvent](b, "calls"),
 		},
 		Programs: Programs{
 			UprobeAdd:        bpfskel.BindProgram(b, "uprobe_add"),
@@ -222,7 +222,7 @@ func OpenMaps(from bpfskel.MapSource) (*bpfskel.Opened[Maps], error) {
 		return Maps{
 			BpfUsdtIpToSpecId: bpfskel.BindMap[int64, uint32](b, "__bpf_usdt_ip_to_spec_id"),
 			BpfUsdtSpecs:      bpfskel.BindMap[int32, BpfUsdtSpec](b, "__bpf_usdt_specs"),
-			Calls:             bpfskel.BindUntypedMap(b, "calls"),
+			Calls:             bpfskel.BindRingBuf[bpfskel.RawEvent](b, "calls"),
 		}
 	})
 }
