@@ -14,7 +14,7 @@ import (
 // skeleton there, as real packages the kernel tests import.
 const realworldDir = "../testdata/realworld"
 
-var realworldGolden = []string{"biotop", "globals", "legacymaps", "usdt", "xdpfilter"}
+var realworldGolden = []string{"biotop", "execsnoop", "globals", "legacymaps", "usdt", "xdpfilter"}
 
 func realworldCases(t testing.TB) []goldenCase {
 	objs, err := filepath.Glob(filepath.Join(realworldDir, "*", "*.bpf.o"))

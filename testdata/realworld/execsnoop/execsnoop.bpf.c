@@ -129,6 +129,7 @@ int tracepoint__syscalls__sys_exit_execve(struct trace_event_raw_sys_exit *ctx)
 	u64 id;
 	pid_t pid;
 	int ret;
+	size_t len;
 	struct event *event;
 
 	if (filter_cg && !bpf_current_task_under_cgroup(&cgroup_map, 0))
@@ -143,8 +144,9 @@ int tracepoint__syscalls__sys_exit_execve(struct trace_event_raw_sys_exit *ctx)
 		goto cleanup;
 	event->retval = ret;
 	bpf_get_current_comm(&event->comm, sizeof(event->comm));
-	if (EVENT_SIZE(event) <= sizeof(*event))
-		bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, event, EVENT_SIZE(event) & (sizeof(*event) - 1));
+	len = EVENT_SIZE(event);
+	if (len <= sizeof(*event))
+		bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, event, len);
 cleanup:
 	bpf_map_delete_elem(&execs, &pid);
 	return 0;

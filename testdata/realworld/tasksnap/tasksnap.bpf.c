@@ -28,6 +28,13 @@ struct {
 } heap SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mm_struct);
+} mm_heap SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 64);
 	__type(key, __u32);
@@ -41,7 +48,7 @@ int BPF_PROG(snap_exec, struct task_struct *p, pid_t old_pid, struct linux_binpr
 {
 	__u32 zero = 0, tgid = bpf_get_current_pid_tgid() >> 32;
 	struct snap *s;
-	struct mm_struct *mm;
+	struct mm_struct *mm, *buf;
 
 	if (target_tgid && tgid != target_tgid)
 		return 0;
@@ -51,9 +58,11 @@ int BPF_PROG(snap_exec, struct task_struct *p, pid_t old_pid, struct linux_binpr
 	s->taken_ns = bpf_ktime_get_ns();
 	bpf_probe_read_kernel(&s->task, sizeof(s->task), p);
 	mm = BPF_CORE_READ(p, mm);
-	if (!mm)
+	buf = bpf_map_lookup_elem(&mm_heap, &zero);
+	if (!mm || !buf)
 		return 0;
-	bpf_map_update_elem(&mms, &tgid, mm, BPF_ANY);
+	bpf_probe_read_kernel(buf, sizeof(*buf), mm);
+	bpf_map_update_elem(&mms, &tgid, buf, BPF_ANY);
 	return 0;
 }
 
