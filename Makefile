@@ -78,6 +78,7 @@ testdata/realworld/linked/linked.bpf.o: $(LINKED_PARTS) FORCE | $(VMLINUX_H)
 
 # The big-endian golden case: the same C, for a big-endian BPF target.
 testdata/golden/bigendian/bigendian.bpf.o: BPF_TARGET = bpfeb
+testdata/golden/layoutbe/layoutbe.bpf.o: BPF_TARGET = bpfeb
 
 .PHONY: all objects setup demo generate test check-stale fuzz FORCE
 

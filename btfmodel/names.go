@@ -221,10 +221,16 @@ func (s *scope) addAccessor(get, set *string, o origin) {
 	s.claim(&claim{o: o, natural: *get, accessor: true, set: func(id string) { *get, *set = id, "Set"+id }})
 }
 
-// addPinned claims the name that name returns once the package scope is
-// resolved, for an embedded field, whose name is its type's; *p receives it.
+// addPinned claims the name that name returns once the scopes it depends
+// on are resolved: an embedded field is named after its type (the package
+// scope), a promoted accessor by its union's scope. *p receives it, unless
+// p is nil.
 func (s *scope) addPinned(p *string, o origin, name func() string) {
-	s.claim(&claim{o: o, pinned: name, set: func(id string) { *p = id }})
+	s.claim(&claim{o: o, pinned: name, set: func(id string) {
+		if p != nil {
+			*p = id
+		}
+	}})
 }
 
 func (s *scope) claim(c *claim) {
@@ -242,10 +248,15 @@ func (c *claim) forms(id string) []string {
 }
 
 // resolve gives every claim of every scope its final name. The package scope
-// goes first: embedded fields elsewhere are named after its types.
+// goes first: embedded fields elsewhere are named after its types. The
+// others go from the last made to the first: a type's scope is made before
+// the scopes of the types nested in it, and a struct pins the names of the
+// accessors its embedded unions promote, which their own scopes decide.
 func (n *namer) resolve() {
-	sort.SliceStable(n.scopes, func(i, j int) bool { return n.scopes[i].first && !n.scopes[j].first })
-	for _, s := range n.scopes {
+	order := slices.Clone(n.scopes)
+	slices.Reverse(order)
+	sort.SliceStable(order, func(i, j int) bool { return order[i].first && !order[j].first })
+	for _, s := range order {
 		s.resolve()
 	}
 }

@@ -148,14 +148,35 @@ func TestCollisionsInTypes(t *testing.T) {
 	// embedded field must keep its type's name, the member moves.
 	e := &btf.Struct{Name: "emb", Size: 8, Members: []btf.Member{
 		member("", &btf.Union{Size: 4, Members: []btf.Member{member("a", u32, 0)}}, 0),
-		member("EmbUnion", u32, 4)}}
+		member("EmbAUnion", u32, 4)}}
 	d, n = declOf(t, e)
 	n.resolve()
 	if err := n.err(); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"EmbUnion@0:EmbUnion embedded", "XEmbUnion@4:uint32"}, shape(d)); diff != "" {
+	if diff := cmp.Diff([]string{"EmbAUnion@0:EmbAUnion embedded", "XEmbAUnion@4:uint32"}, shape(d)); diff != "" {
 		t.Errorf("emb (-want +got):\n%s", diff)
+	}
+}
+
+// TestPromotedAccessorsArePinned: an embedded union's accessors are
+// promoted into its parent struct and named by the union's own scope; a
+// member of the parent with the same Go name moves, the accessor does not.
+func TestPromotedAccessorsArePinned(t *testing.T) {
+	s := &btf.Struct{Name: "p", Size: 8, Members: []btf.Member{
+		member("", &btf.Union{Size: 4, Members: []btf.Member{member("x", u32, 0)}}, 0),
+		member("X", u32, 4)}}
+	d, n := declOf(t, s)
+	n.resolve()
+	if err := n.err(); err != nil {
+		t.Fatal(err)
+	}
+	u := d.Fields[0].Type.Decl
+	if got := shape(u); len(got) != 1 || !strings.HasPrefix(got[0], "X/SetX@0") {
+		t.Errorf("union accessors %q, want X/SetX", got)
+	}
+	if got := d.Fields[1].GoName; got != "XX" {
+		t.Errorf("member X of p is %s, want XX (X is the promoted accessor of the union)", got)
 	}
 }
 

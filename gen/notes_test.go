@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/bpfskel/bpfskel/btfmodel"
 )
 
 // TestGoldenNotes: the notes the CLI prints for a case (what is not
@@ -17,11 +15,7 @@ import (
 func TestGoldenNotes(t *testing.T) {
 	for _, c := range goldenCases(t) {
 		t.Run(c.name, func(t *testing.T) {
-			data, err := os.ReadFile(c.obj)
-			if err != nil {
-				t.Fatal(err)
-			}
-			model, err := btfmodel.Load(filepath.Base(c.obj), data, caseOptions(t, c.dir))
+			model, err := loadModel(t, c)
 			if err != nil {
 				return // an error case: TestGolden checks the error
 			}

@@ -57,7 +57,9 @@ func newView[T any](owner *Collection, name string, m *ebpf.Map) (*View[T], erro
 	}
 	var zero T
 	elem := uint64(unsafe.Sizeof(zero))
-	if elem == 0 || elem != uint64(m.ValueSize()) {
+	// T may be longer than the value by padding that stays inside the
+	// value's 8-byte slot (a data section's tail, see BindSection).
+	if vs := uint64(m.ValueSize()); elem == 0 || elem < vs || elem > roundUp(vs, 8) {
 		return nil, fmt.Errorf("map %q: mmap: value is %d bytes in Go, %d in the object", name, elem, m.ValueSize())
 	}
 	stride := roundUp(elem, 8)

@@ -37,6 +37,7 @@ func _() {
 	_ = x[unsafe.Offsetof(Pair{}.Xclose)]
 	_ = x[unsafe.Offsetof(Pair{}.Close)-4]
 	_ = x[unsafe.Offsetof(Pair{}.U)-8]
+	_ = x[4%unsafe.Alignof(Pair{})]
 }
 
 // PairU mirrors the anonymous union in member "u" of struct pair of collision.bpf.o (4 bytes).
@@ -70,6 +71,7 @@ func (u *PairU) SetSet_x(v uint32) {
 func _() {
 	var x [1]struct{}
 	_ = x[unsafe.Sizeof(PairU{})-4]
+	_ = x[4%unsafe.Alignof(PairU{})]
 }
 
 // Xskeleton mirrors struct skeleton of collision.bpf.o (8 bytes).
@@ -83,6 +85,7 @@ func _() {
 	var x [1]struct{}
 	_ = x[unsafe.Sizeof(Xskeleton{})-8]
 	_ = x[unsafe.Offsetof(Xskeleton{}.Bones)]
+	_ = x[8%unsafe.Alignof(Xskeleton{})]
 }
 
 // Maps holds a typed handle for each map of collision.bpf.o.

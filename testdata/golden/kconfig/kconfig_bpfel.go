@@ -31,6 +31,7 @@ func _() {
 	var x [1]struct{}
 	_ = x[unsafe.Sizeof(Bss{})-20]
 	_ = x[unsafe.Offsetof(Bss{}.Seen)]
+	_ = x[8%unsafe.Alignof(Bss{})]
 }
 
 // Kconfig mirrors section .kconfig of kconfig.bpf.o (20 bytes).
@@ -62,6 +63,7 @@ func _() {
 	_ = x[unsafe.Offsetof(Kconfig{}.CONFIG_DEBUG_INFO_BTF)-17]
 	_ = x[unsafe.Offsetof(Kconfig{}.CONFIG_BPF_EVENTS)-18]
 	_ = x[unsafe.Offsetof(Kconfig{}.CONFIG_BPF)-19]
+	_ = x[8%unsafe.Alignof(Kconfig{})]
 }
 
 // Seen mirrors struct seen of kconfig.bpf.o (20 bytes).
@@ -93,6 +95,7 @@ func _() {
 	_ = x[unsafe.Offsetof(Seen{}.Btf)-17]
 	_ = x[unsafe.Offsetof(Seen{}.Events)-18]
 	_ = x[unsafe.Offsetof(Seen{}.Bpf)-19]
+	_ = x[4%unsafe.Alignof(Seen{})]
 }
 
 // Maps holds a typed handle for each map of kconfig.bpf.o.

@@ -32,6 +32,7 @@ func _() {
 	var x [1]struct{}
 	_ = x[unsafe.Sizeof(Bones{})-8]
 	_ = x[unsafe.Offsetof(Bones{}.Bones)]
+	_ = x[8%unsafe.Alignof(Bones{})]
 }
 
 // DataCounters mirrors section .data.counters of names.bpf.o (8 bytes).
@@ -45,6 +46,7 @@ func _() {
 	var x [1]struct{}
 	_ = x[unsafe.Sizeof(DataCounters{})-8]
 	_ = x[unsafe.Offsetof(DataCounters{}.Hits)]
+	_ = x[8%unsafe.Alignof(DataCounters{})]
 }
 
 // State mirrors enum state of names.bpf.o (4 bytes).
@@ -116,6 +118,7 @@ func _() {
 	_ = x[unsafe.Offsetof(TaskStruct{}.XY)-32]
 	_ = x[unsafe.Offsetof(TaskStruct{}.MyField)-36]
 	_ = x[unsafe.Offsetof(TaskStruct{}.MyFieldCamel)-40]
+	_ = x[4%unsafe.Alignof(TaskStruct{})]
 }
 
 // Maps holds a typed handle for each map of names.bpf.o.

@@ -78,6 +78,7 @@ func _() {
 	_ = x[unsafe.Offsetof(InfoT{}.Major)-8]
 	_ = x[unsafe.Offsetof(InfoT{}.Minor)-12]
 	_ = x[unsafe.Offsetof(InfoT{}.Name)-16]
+	_ = x[4%unsafe.Alignof(InfoT{})]
 }
 
 // MqRqState mirrors enum mq_rq_state of biotop.bpf.o (4 bytes).
@@ -121,6 +122,7 @@ func _() {
 	var x [1]struct{}
 	_ = x[unsafe.Sizeof(Rodata{})-4]
 	_ = x[unsafe.Offsetof(Rodata{}.TargetPid)]
+	_ = x[8%unsafe.Alignof(Rodata{})]
 }
 
 // RpmStatus mirrors enum rpm_status of biotop.bpf.o (4 bytes).
@@ -205,6 +207,7 @@ func _() {
 	_ = x[unsafe.Sizeof(StartReqT{})-16]
 	_ = x[unsafe.Offsetof(StartReqT{}.Ts)]
 	_ = x[unsafe.Offsetof(StartReqT{}.DataLen)-8]
+	_ = x[8%unsafe.Alignof(StartReqT{})]
 }
 
 // ValT mirrors struct val_t of biotop.bpf.o (24 bytes).
@@ -225,6 +228,7 @@ func _() {
 	_ = x[unsafe.Offsetof(ValT{}.Bytes)]
 	_ = x[unsafe.Offsetof(ValT{}.Us)-8]
 	_ = x[unsafe.Offsetof(ValT{}.Io)-16]
+	_ = x[8%unsafe.Alignof(ValT{})]
 }
 
 // WhoT mirrors struct who_t of biotop.bpf.o (20 bytes).
@@ -241,6 +245,7 @@ func _() {
 	_ = x[unsafe.Sizeof(WhoT{})-20]
 	_ = x[unsafe.Offsetof(WhoT{}.Pid)]
 	_ = x[unsafe.Offsetof(WhoT{}.Name)-4]
+	_ = x[4%unsafe.Alignof(WhoT{})]
 }
 
 // Maps holds a typed handle for each map of biotop.bpf.o.

@@ -53,6 +53,7 @@ func _() {
 	_ = x[unsafe.Offsetof(Event{}.ArgsSize)-20]
 	_ = x[unsafe.Offsetof(Event{}.Comm)-24]
 	_ = x[unsafe.Offsetof(Event{}.Args)-40]
+	_ = x[4%unsafe.Alignof(Event{})]
 }
 
 // FtraceOpsCmd mirrors enum ftrace_ops_cmd of execsnoop.bpf.o (4 bytes).
@@ -179,6 +180,7 @@ func _() {
 	_ = x[unsafe.Offsetof(Rodata{}.IgnoreFailed)-1]
 	_ = x[unsafe.Offsetof(Rodata{}.TargUid)-4]
 	_ = x[unsafe.Offsetof(Rodata{}.MaxArgs)-8]
+	_ = x[8%unsafe.Alignof(Rodata{})]
 }
 
 // TimespecType mirrors enum timespec_type of execsnoop.bpf.o (4 bytes).

@@ -20,24 +20,26 @@ const (
 	_ = bpfskel.EnforceVersion(bpfskel.GenVersion - 1)
 )
 
-// Bss mirrors section .bss of globals.bpf.o (244 bytes).
+// Bss mirrors section .bss of globals.bpf.o (244 bytes, padded to 248 in Go).
 type Bss struct {
 	_ structs.HostLayout
 	_ [8]byte // static private_calls
 	// Totals is variable totals (24 bytes at offset 8).
-	Totals [24]byte // kept as bytes: the 244-byte packed section is not a multiple of its 8-byte alignment
+	Totals Totals
 	// Hist is variable hist (208 bytes at offset 32).
-	Hist [208]byte // kept as bytes: the 244-byte packed section is not a multiple of its 8-byte alignment
+	Hist [26]uint64
 	// LastCpu is variable last_cpu (4 bytes at offset 240).
 	LastCpu uint32
+	_       [4]byte // Go's tail padding: the section is 244 bytes, its map value slot 248
 }
 
 func _() {
 	var x [1]struct{}
-	_ = x[unsafe.Sizeof(Bss{})-244]
+	_ = x[unsafe.Sizeof(Bss{})-248]
 	_ = x[unsafe.Offsetof(Bss{}.Totals)-8]
 	_ = x[unsafe.Offsetof(Bss{}.Hist)-32]
 	_ = x[unsafe.Offsetof(Bss{}.LastCpu)-240]
+	_ = x[8%unsafe.Alignof(Bss{})]
 }
 
 // Config mirrors struct config of globals.bpf.o (16 bytes).
@@ -58,6 +60,7 @@ func _() {
 	_ = x[unsafe.Offsetof(Config{}.SampleRate)]
 	_ = x[unsafe.Offsetof(Config{}.Verbose)-4]
 	_ = x[unsafe.Offsetof(Config{}.Prefix)-5]
+	_ = x[4%unsafe.Alignof(Config{})]
 }
 
 // Data mirrors section .data of globals.bpf.o (28 bytes).
@@ -77,6 +80,7 @@ func _() {
 	_ = x[unsafe.Offsetof(Data{}.Ports)]
 	_ = x[unsafe.Offsetof(Data{}.Banner)-8]
 	_ = x[unsafe.Offsetof(Data{}.Offset)-24]
+	_ = x[8%unsafe.Alignof(Data{})]
 }
 
 // DataHits mirrors section .data.hits of globals.bpf.o (8 bytes).
@@ -90,6 +94,7 @@ func _() {
 	var x [1]struct{}
 	_ = x[unsafe.Sizeof(DataHits{})-8]
 	_ = x[unsafe.Offsetof(DataHits{}.Hits)]
+	_ = x[8%unsafe.Alignof(DataHits{})]
 }
 
 // DataLimits mirrors section .data.limits of globals.bpf.o (8 bytes).
@@ -103,6 +108,7 @@ func _() {
 	var x [1]struct{}
 	_ = x[unsafe.Sizeof(DataLimits{})-8]
 	_ = x[unsafe.Offsetof(DataLimits{}.Limits)]
+	_ = x[8%unsafe.Alignof(DataLimits{})]
 }
 
 // DataScratch mirrors section .data.scratch of globals.bpf.o (64 bytes).
@@ -116,44 +122,49 @@ func _() {
 	var x [1]struct{}
 	_ = x[unsafe.Sizeof(DataScratch{})-64]
 	_ = x[unsafe.Offsetof(DataScratch{}.Scratch)]
+	_ = x[8%unsafe.Alignof(DataScratch{})]
 }
 
-// Rodata mirrors section .rodata of globals.bpf.o (41 bytes).
+// Rodata mirrors section .rodata of globals.bpf.o (41 bytes, padded to 48 in Go).
 type Rodata struct {
 	_ structs.HostLayout
 	// Cfg is variable cfg (16 bytes at offset 0).
-	Cfg [16]byte // kept as bytes: the 41-byte packed section is not a multiple of its 4-byte alignment
+	Cfg Config
 	// MinDurationNs is variable min_duration_ns (8 bytes at offset 16).
-	MinDurationNs [8]byte // kept as bytes: the 41-byte packed section is not a multiple of its 8-byte alignment
+	MinDurationNs uint64
 	// TargTgidOnly is variable targ_tgid_only (1 byte at offset 24).
 	TargTgidOnly bool
 	// CommFilter is variable comm_filter (16 bytes at offset 25).
 	CommFilter [16]byte
+	_          [7]byte // Go's tail padding: the section is 41 bytes, its map value slot 48
 }
 
 func _() {
 	var x [1]struct{}
-	_ = x[unsafe.Sizeof(Rodata{})-41]
+	_ = x[unsafe.Sizeof(Rodata{})-48]
 	_ = x[unsafe.Offsetof(Rodata{}.Cfg)]
 	_ = x[unsafe.Offsetof(Rodata{}.MinDurationNs)-16]
 	_ = x[unsafe.Offsetof(Rodata{}.TargTgidOnly)-24]
 	_ = x[unsafe.Offsetof(Rodata{}.CommFilter)-25]
+	_ = x[8%unsafe.Alignof(Rodata{})]
 }
 
-// RodataConsts mirrors section .rodata.consts of globals.bpf.o (7 bytes).
+// RodataConsts mirrors section .rodata.consts of globals.bpf.o (7 bytes, padded to 8 in Go).
 type RodataConsts struct {
 	_ structs.HostLayout
 	// Magic is variable magic (4 bytes at offset 0).
-	Magic [4]byte // kept as bytes: the 7-byte packed section is not a multiple of its 4-byte alignment
+	Magic uint32
 	// Levels is variable levels (3 bytes at offset 4).
 	Levels [3]uint8
+	_      [1]byte // Go's tail padding: the section is 7 bytes, its map value slot 8
 }
 
 func _() {
 	var x [1]struct{}
-	_ = x[unsafe.Sizeof(RodataConsts{})-7]
+	_ = x[unsafe.Sizeof(RodataConsts{})-8]
 	_ = x[unsafe.Offsetof(RodataConsts{}.Magic)]
 	_ = x[unsafe.Offsetof(RodataConsts{}.Levels)-4]
+	_ = x[8%unsafe.Alignof(RodataConsts{})]
 }
 
 // Totals mirrors struct totals of globals.bpf.o (24 bytes).
@@ -173,6 +184,7 @@ func _() {
 	_ = x[unsafe.Offsetof(Totals{}.Calls)]
 	_ = x[unsafe.Offsetof(Totals{}.Bytes)-8]
 	_ = x[unsafe.Offsetof(Totals{}.MinDelta)-16]
+	_ = x[8%unsafe.Alignof(Totals{})]
 }
 
 // Maps holds a typed handle for each map of globals.bpf.o.

@@ -44,6 +44,7 @@ func _() {
 	_ = x[unsafe.Offsetof(BpfUsdtArgSpec{}.RegOff)-12]
 	_ = x[unsafe.Offsetof(BpfUsdtArgSpec{}.ArgSigned)-14]
 	_ = x[unsafe.Offsetof(BpfUsdtArgSpec{}.ArgBitshift)-15]
+	_ = x[8%unsafe.Alignof(BpfUsdtArgSpec{})]
 }
 
 // BpfUsdtArgType mirrors enum __bpf_usdt_arg_type of usdt.bpf.o (4 bytes).
@@ -94,6 +95,7 @@ func _() {
 	_ = x[unsafe.Offsetof(BpfUsdtSpec{}.Args)]
 	_ = x[unsafe.Offsetof(BpfUsdtSpec{}.UsdtCookie)-192]
 	_ = x[unsafe.Offsetof(BpfUsdtSpec{}.ArgCnt)-200]
+	_ = x[8%unsafe.Alignof(BpfUsdtSpec{})]
 }
 
 // Kconfig mirrors section .kconfig of usdt.bpf.o (1 byte).
@@ -107,6 +109,7 @@ func _() {
 	var x [1]struct{}
 	_ = x[unsafe.Sizeof(Kconfig{})-1]
 	_ = x[unsafe.Offsetof(Kconfig{}.LINUX_HAS_BPF_COOKIE)]
+	_ = x[8%unsafe.Alignof(Kconfig{})]
 }
 
 // Rodata mirrors section .rodata of usdt.bpf.o (4 bytes).
@@ -120,6 +123,7 @@ func _() {
 	var x [1]struct{}
 	_ = x[unsafe.Sizeof(Rodata{})-4]
 	_ = x[unsafe.Offsetof(Rodata{}.MyPid)]
+	_ = x[8%unsafe.Alignof(Rodata{})]
 }
 
 // Maps holds a typed handle for each map of usdt.bpf.o.

@@ -22,26 +22,62 @@ const (
 
 // FlowKey mirrors struct flow_key of xdpfilter.bpf.o (13 bytes).
 type FlowKey struct {
-	_ structs.HostLayout
-	// Saddr is member saddr (4 bytes at offset 0).
-	Saddr [4]byte // kept as bytes: the 13-byte packed struct is not a multiple of its 4-byte alignment
-	// Daddr is member daddr (4 bytes at offset 4).
-	Daddr [4]byte // kept as bytes: the 13-byte packed struct is not a multiple of its 4-byte alignment
-	// Sport is member sport (2 bytes at offset 8).
-	Sport [2]byte // kept as bytes: the 13-byte packed struct is not a multiple of its 2-byte alignment
-	// Dport is member dport (2 bytes at offset 10).
-	Dport [2]byte // kept as bytes: the 13-byte packed struct is not a multiple of its 2-byte alignment
+	_     structs.HostLayout
+	raw0  [4]byte // member saddr (uint32), misaligned for Go: read and write it through the accessors
+	raw4  [4]byte // member daddr (uint32), misaligned for Go: read and write it through the accessors
+	raw8  [2]byte // member sport (uint16), misaligned for Go: read and write it through the accessors
+	raw10 [2]byte // member dport (uint16), misaligned for Go: read and write it through the accessors
 	// Proto is member proto (1 byte at offset 12).
 	Proto uint8
+}
+
+// Saddr returns member saddr (uint32 at byte 0 of raw0, misaligned for Go).
+func (s *FlowKey) Saddr() uint32 {
+	return bpfskel.GetLE[uint32](s.raw0[:])
+}
+
+// SetSaddr sets member saddr (uint32 at byte 0 of raw0, misaligned for Go).
+func (s *FlowKey) SetSaddr(v uint32) {
+	bpfskel.SetLE(s.raw0[:], v)
+}
+
+// Daddr returns member daddr (uint32 at byte 0 of raw4, misaligned for Go).
+func (s *FlowKey) Daddr() uint32 {
+	return bpfskel.GetLE[uint32](s.raw4[:])
+}
+
+// SetDaddr sets member daddr (uint32 at byte 0 of raw4, misaligned for Go).
+func (s *FlowKey) SetDaddr(v uint32) {
+	bpfskel.SetLE(s.raw4[:], v)
+}
+
+// Sport returns member sport (uint16 at byte 0 of raw8, misaligned for Go).
+func (s *FlowKey) Sport() uint16 {
+	return bpfskel.GetLE[uint16](s.raw8[:])
+}
+
+// SetSport sets member sport (uint16 at byte 0 of raw8, misaligned for Go).
+func (s *FlowKey) SetSport(v uint16) {
+	bpfskel.SetLE(s.raw8[:], v)
+}
+
+// Dport returns member dport (uint16 at byte 0 of raw10, misaligned for Go).
+func (s *FlowKey) Dport() uint16 {
+	return bpfskel.GetLE[uint16](s.raw10[:])
+}
+
+// SetDport sets member dport (uint16 at byte 0 of raw10, misaligned for Go).
+func (s *FlowKey) SetDport(v uint16) {
+	bpfskel.SetLE(s.raw10[:], v)
 }
 
 func _() {
 	var x [1]struct{}
 	_ = x[unsafe.Sizeof(FlowKey{})-13]
-	_ = x[unsafe.Offsetof(FlowKey{}.Saddr)]
-	_ = x[unsafe.Offsetof(FlowKey{}.Daddr)-4]
-	_ = x[unsafe.Offsetof(FlowKey{}.Sport)-8]
-	_ = x[unsafe.Offsetof(FlowKey{}.Dport)-10]
+	_ = x[unsafe.Offsetof(FlowKey{}.raw0)]
+	_ = x[unsafe.Offsetof(FlowKey{}.raw4)-4]
+	_ = x[unsafe.Offsetof(FlowKey{}.raw8)-8]
+	_ = x[unsafe.Offsetof(FlowKey{}.raw10)-10]
 	_ = x[unsafe.Offsetof(FlowKey{}.Proto)-12]
 }
 
@@ -62,6 +98,7 @@ func _() {
 	_ = x[unsafe.Offsetof(FlowStats{}.Packets)]
 	_ = x[unsafe.Offsetof(FlowStats{}.Bytes)-8]
 	_ = x[unsafe.Offsetof(FlowStats{}.LastSeenNs)-16]
+	_ = x[8%unsafe.Alignof(FlowStats{})]
 }
 
 // Rodata mirrors section .rodata of xdpfilter.bpf.o (4 bytes).
@@ -79,6 +116,7 @@ func _() {
 	_ = x[unsafe.Sizeof(Rodata{})-4]
 	_ = x[unsafe.Offsetof(Rodata{}.DropBlocked)]
 	_ = x[unsafe.Offsetof(Rodata{}.AllowedPort)-2]
+	_ = x[8%unsafe.Alignof(Rodata{})]
 }
 
 // Maps holds a typed handle for each map of xdpfilter.bpf.o.
