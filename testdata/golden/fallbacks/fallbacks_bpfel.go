@@ -95,8 +95,8 @@ type Maps struct {
 	Events *bpfskel.RingBuf[bpfskel.RawEvent]
 	// Flags is map flags: LRUHash, key uint32 (4 bytes), value Flagged (32 bytes), 8 entries.
 	Flags *bpfskel.Map[uint32, Flagged]
-	// Pcpu is map pcpu: PerCPUArray, key 4 bytes, value 8 bytes, 1 entry.
-	Pcpu *ebpf.Map
+	// Pcpu is map pcpu: PerCPUArray, key uint32 (4 bytes), value uint64 (8 bytes), 1 entry.
+	Pcpu *bpfskel.PerCPUMap[uint32, uint64]
 	// Sized is map sized: Array, key [4]byte (4 bytes), value [8]byte (8 bytes), 1 entry.
 	Sized *bpfskel.Map[[4]byte, [8]byte]
 }
@@ -152,7 +152,7 @@ func (s *Spec) Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 		Maps: Maps{
 			Events: bpfskel.BindRingBuf[bpfskel.RawEvent](b, "events"),
 			Flags:  bpfskel.BindMap[uint32, Flagged](b, "flags"),
-			Pcpu:   bpfskel.BindUntypedMap(b, "pcpu"),
+			Pcpu:   bpfskel.BindPerCPUMap[uint32, uint64](b, "pcpu"),
 			Sized:  bpfskel.BindMap[[4]byte, [8]byte](b, "sized"),
 		},
 		Programs: Programs{Touch: bpfskel.BindProgram(b, "touch")},
@@ -178,7 +178,7 @@ func OpenMaps(from bpfskel.MapSource) (*bpfskel.Opened[Maps], error) {
 		return Maps{
 			Events: bpfskel.BindRingBuf[bpfskel.RawEvent](b, "events"),
 			Flags:  bpfskel.BindMap[uint32, Flagged](b, "flags"),
-			Pcpu:   bpfskel.BindUntypedMap(b, "pcpu"),
+			Pcpu:   bpfskel.BindPerCPUMap[uint32, uint64](b, "pcpu"),
 			Sized:  bpfskel.BindMap[[4]byte, [8]byte](b, "sized"),
 		}
 	})

@@ -20,6 +20,23 @@ const (
 	_ = bpfskel.EnforceVersion(bpfskel.GenVersion - 1)
 )
 
+// Datarec mirrors struct datarec of xdpfilter.bpf.o (16 bytes).
+type Datarec struct {
+	_ structs.HostLayout
+	// RxPackets is member rx_packets (8 bytes at offset 0).
+	RxPackets uint64
+	// RxBytes is member rx_bytes (8 bytes at offset 8).
+	RxBytes uint64
+}
+
+func _() {
+	var x [1]struct{}
+	_ = x[unsafe.Sizeof(Datarec{})-16]
+	_ = x[unsafe.Offsetof(Datarec{}.RxPackets)]
+	_ = x[unsafe.Offsetof(Datarec{}.RxBytes)-8]
+	_ = x[8%unsafe.Alignof(Datarec{})]
+}
+
 // FlowKey mirrors struct flow_key of xdpfilter.bpf.o (13 bytes).
 type FlowKey struct {
 	_     structs.HostLayout
@@ -101,6 +118,23 @@ func _() {
 	_ = x[8%unsafe.Alignof(FlowStats{})]
 }
 
+// LpmV4Key mirrors struct lpm_v4_key of xdpfilter.bpf.o (8 bytes).
+type LpmV4Key struct {
+	_ structs.HostLayout
+	// Prefixlen is member prefixlen (4 bytes at offset 0).
+	Prefixlen uint32
+	// Addr is member addr (4 bytes at offset 4).
+	Addr [4]uint8
+}
+
+func _() {
+	var x [1]struct{}
+	_ = x[unsafe.Sizeof(LpmV4Key{})-8]
+	_ = x[unsafe.Offsetof(LpmV4Key{}.Prefixlen)]
+	_ = x[unsafe.Offsetof(LpmV4Key{}.Addr)-4]
+	_ = x[4%unsafe.Alignof(LpmV4Key{})]
+}
+
 // Rodata mirrors section .rodata of xdpfilter.bpf.o (4 bytes).
 type Rodata struct {
 	_ structs.HostLayout
@@ -121,12 +155,12 @@ func _() {
 
 // Maps holds a typed handle for each map of xdpfilter.bpf.o.
 type Maps struct {
-	// Blocked is map blocked: LPMTrie, key 8 bytes, value 4 bytes, 1024 entries, flags BPF_F_NO_PREALLOC.
-	Blocked *ebpf.Map
+	// Blocked is map blocked: LPMTrie, key LpmV4Key (8 bytes), value uint32 (4 bytes), 1024 entries, flags BPF_F_NO_PREALLOC.
+	Blocked *bpfskel.Map[LpmV4Key, uint32]
 	// Flows is map flows: LRUHash, key FlowKey (13 bytes), value FlowStats (24 bytes), 4096 entries.
 	Flows *bpfskel.Map[FlowKey, FlowStats]
-	// XdpStatsMap is map xdp_stats_map: PerCPUArray, key 4 bytes, value 16 bytes, 5 entries.
-	XdpStatsMap *ebpf.Map
+	// XdpStatsMap is map xdp_stats_map: PerCPUArray, key uint32 (4 bytes), value Datarec (16 bytes), 5 entries.
+	XdpStatsMap *bpfskel.PerCPUMap[uint32, Datarec]
 }
 
 // Programs holds a handle for each program of xdpfilter.bpf.o.
@@ -177,9 +211,9 @@ func (s *Spec) Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 	b := bpfskel.NewBinder(c)
 	sk := &Skeleton{
 		Maps: Maps{
-			Blocked:     bpfskel.BindUntypedMap(b, "blocked"),
+			Blocked:     bpfskel.BindMap[LpmV4Key, uint32](b, "blocked"),
 			Flows:       bpfskel.BindMap[FlowKey, FlowStats](b, "flows"),
-			XdpStatsMap: bpfskel.BindUntypedMap(b, "xdp_stats_map"),
+			XdpStatsMap: bpfskel.BindPerCPUMap[uint32, Datarec](b, "xdp_stats_map"),
 		},
 		Programs: Programs{XdpFilter: bpfskel.BindProgram(b, "xdp_filter")},
 		Rodata:   bpfskel.BindSection[Rodata](b, ".rodata"),
@@ -203,9 +237,9 @@ func OpenMaps(from bpfskel.MapSource) (*bpfskel.Opened[Maps], error) {
 	}
 	return bpfskel.OpenMaps(s, from, func(b *bpfskel.Binder) Maps {
 		return Maps{
-			Blocked:     bpfskel.BindUntypedMap(b, "blocked"),
+			Blocked:     bpfskel.BindMap[LpmV4Key, uint32](b, "blocked"),
 			Flows:       bpfskel.BindMap[FlowKey, FlowStats](b, "flows"),
-			XdpStatsMap: bpfskel.BindUntypedMap(b, "xdp_stats_map"),
+			XdpStatsMap: bpfskel.BindPerCPUMap[uint32, Datarec](b, "xdp_stats_map"),
 		}
 	})
 }
