@@ -72,15 +72,19 @@ func checkBTF(data []byte) error {
 // that does not exist is an error now rather than a section silently left
 // out later. cilium/ebpf does not say how many types there are: the end is
 // the first ID whose own lookup fails as not found ("type id N: not
-// found" for that very N); a failure naming another ID is a dangling
-// reference. Every type takes at least 12 bytes, which bounds the loop.
+// found" for that very N); a not-found failure naming another ID is a
+// dangling reference. Every type takes at least 12 bytes, which bounds the
+// loop.
 func decodeAll(spec *btf.Spec, size int) error {
 	for id := btf.TypeID(1); int(id) <= size/12+1; id++ {
 		_, err := spec.TypeByID(id)
-		if err == nil {
+		if err == nil || !errors.Is(err, btf.ErrNotFound) {
+			// Errors other than a missing type (cilium/ebpf's fix-ups of
+			// sections it does not support) are for the loader, and its
+			// fallbacks, to judge.
 			continue
 		}
-		if errors.Is(err, btf.ErrNotFound) && strings.Contains(err.Error(), fmt.Sprintf("type id %d: ", id)) {
+		if strings.Contains(err.Error(), fmt.Sprintf("type id %d: ", id)) {
 			return nil
 		}
 		return fmt.Errorf("the BTF is damaged (rebuild the object): type %d: %w", id, err)

@@ -14,6 +14,8 @@ import (
 // give a skeleton that parses; never a panic. The committed objects seed it,
 // so plain go test runs them; go test -fuzz FuzzGenerate ./gen explores.
 func FuzzGenerate(f *testing.F) {
+	// The real-world objects seed it too: cilium/ebpf refuses some of
+	// them, which exercises the fallback reader.
 	objtest.SeedGolden(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		model, err := btfmodel.Load("fuzz.bpf.o", data, btfmodel.Options{})

@@ -30,8 +30,13 @@ func skeleton(f *jen.File, obj *btfmodel.Object, opts Options) {
 		if s.ReadOnly {
 			doc = fmt.Sprintf("%s is a read-only view of section %s: the kernel froze it at load.", s.GoName, btfmodel.Display(s.CName))
 		}
+		handle := "View"
+		if s.Frozen {
+			handle = "FrozenSection"
+			doc = fmt.Sprintf("%s holds section %s as the loader filled it from the running kernel's configuration; it is frozen and read with Get.", s.GoName, btfmodel.Display(s.CName))
+		}
 		fields = append(fields, jen.Comment(doc).Line().
-			Id(s.GoName).Op("*").Qual(runtimePath, "View").Types(jen.Id(s.Decl.GoName)))
+			Id(s.GoName).Op("*").Qual(runtimePath, handle).Types(jen.Id(s.Decl.GoName)))
 	}
 	fields = append(fields, jen.Line().Id("coll").Op("*").Qual(runtimePath, "Collection"))
 	f.Type().Id(n.Skeleton).Struct(fields...)
@@ -41,6 +46,11 @@ func skeleton(f *jen.File, obj *btfmodel.Object, opts Options) {
 	f.Type().Id(n.Spec).Struct(jen.Id("spec").Op("*").Qual(runtimePath, "Spec"))
 
 	f.Comment(fmt.Sprintf("%s parses the embedded %s.", n.Open, file))
+	if obj.LoaderError != "" {
+		f.Comment("")
+		f.Comment(fmt.Sprintf("It fails for this object, wrapping bpfskel.ErrLoaderRefused: cilium/ebpf cannot load it (%s).", commentText(obj.LoaderError)))
+		f.Comment("The skeleton was generated from the object's BTF; its types are valid.")
+	}
 	f.Func().Id(n.Open).Params().Params(jen.Op("*").Id(n.Spec), jen.Error()).Block(
 		jen.List(jen.Id("s"), jen.Err()).Op(":=").Qual(runtimePath, "Open").Call(jen.Lit(obj.File), jen.Id(n.Object)),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
@@ -174,7 +184,11 @@ func loadMethod(f *jen.File, obj *btfmodel.Object) {
 		jen.Id("coll"):     jen.Id("c"),
 	}
 	for _, s := range obj.Sections {
-		skel[jen.Id(s.GoName)] = jen.Qual(runtimePath, "BindSection").Types(jen.Id(s.Decl.GoName)).Call(jen.Id("b"), jen.Lit(s.CName))
+		bind := "BindSection"
+		if s.Frozen {
+			bind = "BindFrozenSection"
+		}
+		skel[jen.Id(s.GoName)] = jen.Qual(runtimePath, bind).Types(jen.Id(s.Decl.GoName)).Call(jen.Id("b"), jen.Lit(s.CName))
 	}
 
 	f.Comment("Load loads the object into the kernel and binds every handle of the skeleton.")

@@ -286,15 +286,21 @@ func SectionHeader(tb testing.TB, file []byte, name string) int {
 	return 0
 }
 
-// SeedGolden adds every committed golden object to f's seed corpus. It is
-// for fuzz targets in packages one directory below the module root (the
-// objects are ../testdata/golden/*/*.bpf.o from there).
+// SeedGolden adds every committed golden and real-world object to f's
+// seed corpus. It is for fuzz targets in packages one directory below the
+// module root (the objects are ../testdata/golden/*/*.bpf.o and
+// ../testdata/realworld/*/*.bpf.o from there).
 func SeedGolden(f *testing.F) {
 	f.Helper()
 	objs, err := filepath.Glob("../testdata/golden/*/*.bpf.o")
 	if err != nil || len(objs) == 0 {
 		f.Fatalf("no seed objects: %v", err)
 	}
+	rw, err := filepath.Glob("../testdata/realworld/*/*.bpf.o")
+	if err != nil {
+		f.Fatal(err)
+	}
+	objs = append(objs, rw...)
 	for _, obj := range objs {
 		b, err := os.ReadFile(obj)
 		if err != nil {
