@@ -2,6 +2,7 @@ package btfmodel
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"debug/elf"
 	"encoding/binary"
 	"errors"
@@ -52,7 +53,7 @@ func load(file string, data []byte, opts Options) (*Object, error) {
 
 	n := newNamer(opts.Renames)
 	ty := newTyper(n)
-	obj := &Object{File: file, ByteOrder: bo, Desc: spec}
+	obj := &Object{File: file, ByteOrder: bo, Desc: spec, Digest: sha256.Sum256(data)}
 	obj.Names = skeletonNames(opts.Stem)
 
 	if err := modelMaps(obj, spec, n, ty); err != nil {
@@ -254,6 +255,7 @@ func checkPackageScope(obj *Object, n *namer) {
 	for _, s := range obj.Sections {
 		skel.add(s.GoName, origin{kind: "section", cname: s.CName})
 	}
+	lifecycleNames(obj, n, pkg)
 }
 
 // joinSorted joins errors in a stable order.

@@ -30,6 +30,10 @@ type Object struct {
 	Sections []*Section // data sections with at least one global variable, sorted by C name
 	Decls    []*Decl    // every declared Go type, sorted by Go name
 
+	// Digest is the SHA-256 of the object's bytes: the generated skeleton
+	// records it, and Open refuses an embedded object with another digest.
+	Digest [32]byte
+
 	// Notes lists what the object has and the skeleton does not mirror yet,
 	// one sentence each, sorted.
 	Notes []string
@@ -46,6 +50,11 @@ type SkeletonNames struct {
 	Open     string // func () (*Spec, error)
 	Load     string // func (*LoadOptions) (*Skeleton, error)
 	Object   string // unexported variable holding the embedded ELF
+
+	// Lifecycle names (btfmodel/lifecycle.go).
+	MapSpecs     string // struct type holding every map's pre-load settings
+	ProgramSpecs string // struct type holding every program's pre-load settings
+	ObjectName   string // constant: the object's file name
 }
 
 // Handle is the runtime handle a map gets: the generic type bpfskel.Name
@@ -76,6 +85,9 @@ type Map struct {
 	// has no typed handle.
 	Key, Value *Type
 
+	// ConstName is the exported constant holding CName.
+	ConstName string
+
 	Desc *ebpf.MapSpec
 }
 
@@ -87,6 +99,9 @@ type Program struct {
 	Type        ebpf.ProgramType
 	AttachType  ebpf.AttachType
 	AttachTo    string
+
+	// ConstName is the exported constant holding CName.
+	ConstName string
 
 	Desc *ebpf.ProgramSpec
 }
@@ -101,6 +116,10 @@ type Section struct {
 	Decl *Decl
 	// ReadOnly is true for .rodata*: the kernel freezes it after load.
 	ReadOnly bool
+
+	// ConstName is the exported constant holding CName; VarsName is the
+	// struct type with one live handle per variable of the section.
+	ConstName, VarsName string
 
 	Desc *ebpf.MapSpec
 }

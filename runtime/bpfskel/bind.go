@@ -240,7 +240,12 @@ func BindSection[T any](b *Binder, name string) *View[T] {
 	}
 	var t T
 	ok := b.checkPlain(name, "section", reflect.TypeFor[T]())
-	ok = b.checkSize(name, "value", unsafe.Sizeof(t), m.ValueSize()) && ok
+	// A section may be larger than T: its last array can be resized
+	// before load (MapSpec.SetValueSize on the section).
+	if size := unsafe.Sizeof(t); uint64(size) > uint64(m.ValueSize()) {
+		b.fail("map %q: value is %d bytes in Go, %d in the object", name, size, m.ValueSize())
+		ok = false
+	}
 	mmapable := b.checkMmapable(name, m)
 	ok = mmapable && ok
 	if mmapable && m.MaxEntries() != 1 {
@@ -256,22 +261,4 @@ func BindSection[T any](b *Binder, name string) *View[T] {
 		return nil
 	}
 	return v
-}
-
-// BindProgram returns a handle on the program called name (the name of its
-// C function). On failure it returns nil and records the reason in b.
-func BindProgram(b *Binder, name string) *Program {
-	if b == nil {
-		return nil
-	}
-	coll := b.loaded("program", name)
-	if coll == nil {
-		return nil
-	}
-	p := coll.Programs[name]
-	if p == nil {
-		b.fail("program %q: not found in the loaded object", name)
-		return nil
-	}
-	return &Program{name: name, p: p}
 }

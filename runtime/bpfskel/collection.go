@@ -53,13 +53,6 @@ func Open(name string, elf []byte) (*Spec, error) {
 	return &Spec{name: name, spec: spec}, nil
 }
 
-// Spec is a parsed, not yet loaded, BPF object. A Spec may be loaded any
-// number of times; each [Spec.Load] gives an independent [Collection].
-type Spec struct {
-	name string
-	spec *ebpf.CollectionSpec
-}
-
 // CollectionSpec returns the cilium/ebpf description of the object. It is
 // the escape hatch for changes before loading, such as setting constants in
 // .rodata or resizing maps; changes affect later calls to [Spec.Load].
@@ -70,9 +63,13 @@ func (s *Spec) CollectionSpec() *ebpf.CollectionSpec {
 	return s.spec
 }
 
-// Load creates the object's maps and loads its programs into the kernel.
-// A nil opts uses the defaults. Verifier errors are wrapped, so
-// errors.As(err, new(*ebpf.VerifierError)) still finds them.
+// Load creates the object's maps and loads its programs into the kernel,
+// with the settings made since Open (section contents, map and program
+// settings, load options). A nil opts uses the defaults; fields set in
+// opts win over the Spec's settings. A program the verifier rejects gives
+// an error naming it and its section, with the tail of the verifier log;
+// errors.As(err, new(*ebpf.VerifierError)) still finds the full log. A
+// missing privilege names the missing capability.
 func (s *Spec) Load(opts *LoadOptions) (*Collection, error) {
 	if s == nil || s.spec == nil {
 		return nil, errors.New("bpfskel: Load on a nil Spec")
@@ -81,7 +78,22 @@ func (s *Spec) Load(opts *LoadOptions) (*Collection, error) {
 	if opts != nil {
 		o = *opts
 	}
-	return newCollectionFromSpec(s.name, s.spec, o)
+	cs, o, pin, skipped, done, err := s.prepare(o)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	c, err := newCollectionFromSpec(s.name, cs, o)
+	if err != nil {
+		return nil, err
+	}
+	c.skipped = skipped
+	for _, m := range pin {
+		if err := c.coll.Maps[m.name].Pin(m.pinPath); err != nil {
+			return nil, errors.Join(fmt.Errorf("%s: map %q: pin at %s: %w", s.name, m.name, m.pinPath, err), c.Close())
+		}
+	}
+	return c, nil
 }
 
 // newCollectionFromSpec loads spec and wraps the result; name is the object
@@ -95,9 +107,9 @@ func newCollectionFromSpec(name string, spec *ebpf.CollectionSpec, opts LoadOpti
 	}
 	coll, err := ebpf.NewCollectionWithOptions(spec, opts)
 	if err != nil {
-		return nil, fmt.Errorf("%s: load: %w", name, err)
+		return nil, loadError(name, spec, err)
 	}
-	return &Collection{name: name, coll: coll}, nil
+	return &Collection{name: name, coll: coll, spec: spec}, nil
 }
 
 // Collection is a loaded BPF object: its maps, its programs and every view
@@ -105,11 +117,15 @@ func newCollectionFromSpec(name string, spec *ebpf.CollectionSpec, opts LoadOpti
 type Collection struct {
 	name string
 	coll *ebpf.Collection
+	spec *ebpf.CollectionSpec // what was loaded: sections of programs, for Attach
+
+	skipped []string // programs not loaded (autoload off), sorted
 
 	mu     sync.Mutex
 	closed bool
 	seq    uint64
 	views  map[io.Closer]uint64 // open views, with their creation order
+	links  []ownedLink          // attached links, in attach order
 }
 
 // Collection returns the underlying cilium/ebpf collection, the escape
@@ -122,10 +138,11 @@ func (c *Collection) Collection() *ebpf.Collection {
 	return c.coll
 }
 
-// Close closes every view created from the collection (by
-// [MmapArray.Mmap] and [BindSection]), then its programs and its maps.
-// Close is idempotent: later calls return nil. The returned error joins
-// every failure.
+// Close detaches every link (see [Collection.Attach]), then closes the
+// programs, every view created from the collection (by [MmapArray.Mmap]
+// and [BindSection]) and the maps. Close is idempotent: later calls return
+// nil. It is safe after a failed load, bind or attach. The returned error
+// joins every failure.
 func (c *Collection) Close() error {
 	if c == nil {
 		return nil
@@ -142,20 +159,24 @@ func (c *Collection) Close() error {
 	}
 	slices.SortFunc(views, func(a, b io.Closer) int { return cmp.Compare(c.views[a], c.views[b]) })
 	c.views = nil
+	links := c.links
+	c.links = nil
 	c.mu.Unlock()
 
-	var errs []error
-	for _, v := range views {
-		if err := v.Close(); err != nil {
-			errs = append(errs, err)
-		}
-	}
+	errs := closeLinks(links)
 	if c.coll != nil {
 		for _, name := range slices.Sorted(maps.Keys(c.coll.Programs)) {
 			if err := c.coll.Programs[name].Close(); err != nil {
 				errs = append(errs, fmt.Errorf("program %q: close: %w", name, err))
 			}
 		}
+	}
+	for _, v := range views {
+		if err := v.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.coll != nil {
 		for _, name := range slices.Sorted(maps.Keys(c.coll.Maps)) {
 			if err := c.coll.Maps[name].Close(); err != nil {
 				errs = append(errs, fmt.Errorf("map %q: close: %w", name, err))

@@ -57,10 +57,12 @@ func newView[T any](owner *Collection, name string, m *ebpf.Map) (*View[T], erro
 	}
 	var zero T
 	elem := uint64(unsafe.Sizeof(zero))
-	if elem == 0 || elem != uint64(m.ValueSize()) {
+	// T may be smaller than the value only for a one-entry map: a data
+	// section whose last array was resized.
+	if elem == 0 || elem > uint64(m.ValueSize()) || (elem != uint64(m.ValueSize()) && m.MaxEntries() != 1) {
 		return nil, fmt.Errorf("map %q: mmap: value is %d bytes in Go, %d in the object", name, elem, m.ValueSize())
 	}
-	stride := roundUp(elem, 8)
+	stride := roundUp(uint64(m.ValueSize()), 8)
 	entries := uint64(m.MaxEntries())
 	page := uint64(os.Getpagesize())
 	total := stride * entries // both < 2^32: no overflow
