@@ -117,13 +117,6 @@ func (p *Program) attach(what string, l link.Link, err error) (link.Link, error)
 	return l, nil
 }
 
-func (p *Program) check() error {
-	if p == nil || p.p == nil {
-		return errNilProgram
-	}
-	return nil
-}
-
 func ifindex(iface string) (int, error) {
 	i, err := net.InterfaceByName(iface)
 	if err != nil {
@@ -141,8 +134,8 @@ type XDPProgram struct{ Program }
 // link belongs to the skeleton: Detach and Close close it; closing it
 // earlier detaches the program.
 func (p *XDPProgram) AttachXDP(iface string, flags link.XDPAttachFlags) (link.Link, error) {
-	if err := p.check(); err != nil {
-		return nil, err
+	if p == nil || p.p == nil {
+		return nil, errNilProgram
 	}
 	idx, err := ifindex(iface)
 	if err != nil {
@@ -169,8 +162,8 @@ type TCProgram struct{ Program }
 // (Linux 6.6 or later), after the programs already there. The link
 // belongs to the skeleton.
 func (p *TCProgram) AttachTCX(iface string, dir Direction) (link.Link, error) {
-	if err := p.check(); err != nil {
-		return nil, err
+	if p == nil || p.p == nil {
+		return nil, errNilProgram
 	}
 	idx, err := ifindex(iface)
 	if err != nil {
@@ -195,8 +188,8 @@ type CgroupProgram struct {
 // the cgroup2 file system, such as /sys/fs/cgroup/my.slice), with the
 // attach type its section names. The link belongs to the skeleton.
 func (p *CgroupProgram) AttachCgroup(path string) (link.Link, error) {
-	if err := p.check(); err != nil {
-		return nil, err
+	if p == nil || p.p == nil {
+		return nil, errNilProgram
 	}
 	if p.attachType == ebpf.AttachNone {
 		return nil, fmt.Errorf("program %q (section %q): the section names no cgroup attach type; use a section such as cgroup_skb/ingress", p.name, p.section)
@@ -228,8 +221,8 @@ func (p *ProbeProgram) isReturn() bool {
 // library at binary (a uretprobe section makes it a return probe). opts may
 // be nil. The link belongs to the skeleton.
 func (p *ProbeProgram) AttachUprobe(binary, symbol string, opts *UprobeOptions) (link.Link, error) {
-	if err := p.check(); err != nil {
-		return nil, err
+	if p == nil || p.p == nil {
+		return nil, errNilProgram
 	}
 	ex, err := link.OpenExecutable(binary)
 	if err != nil {
@@ -257,8 +250,8 @@ func (p *ProbeProgram) AttachUprobe(binary, symbol string, opts *UprobeOptions) 
 // kretprobe section makes it a return probe). The link belongs to the
 // skeleton.
 func (p *ProbeProgram) AttachKprobe(symbol string) (link.Link, error) {
-	if err := p.check(); err != nil {
-		return nil, err
+	if p == nil || p.p == nil {
+		return nil, errNilProgram
 	}
 	var (
 		l   link.Link
@@ -278,8 +271,8 @@ type TracepointProgram struct{ Program }
 // AttachTracepoint attaches the program to the tracepoint group/name (see
 // /sys/kernel/tracing/events). The link belongs to the skeleton.
 func (p *TracepointProgram) AttachTracepoint(group, name string) (link.Link, error) {
-	if err := p.check(); err != nil {
-		return nil, err
+	if p == nil || p.p == nil {
+		return nil, errNilProgram
 	}
 	l, err := link.Tracepoint(group, name, p.p, nil)
 	return p.attach("tracepoint "+group+"/"+name, l, err)
@@ -291,8 +284,8 @@ type RawTracepointProgram struct{ Program }
 // AttachRawTracepoint attaches the program to the raw tracepoint name
 // (such as sys_enter). The link belongs to the skeleton.
 func (p *RawTracepointProgram) AttachRawTracepoint(name string) (link.Link, error) {
-	if err := p.check(); err != nil {
-		return nil, err
+	if p == nil || p.p == nil {
+		return nil, errNilProgram
 	}
 	l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: name, Program: p.p})
 	return p.attach("raw tracepoint "+name, l, err)
@@ -305,8 +298,8 @@ type PerfEventProgram struct{ Program }
 // perf_event_open), through a BPF link (Linux 5.15 or later). The caller
 // keeps owning fd. The link belongs to the skeleton.
 func (p *PerfEventProgram) AttachPerfEvent(fd int) (link.Link, error) {
-	if err := p.check(); err != nil {
-		return nil, err
+	if p == nil || p.p == nil {
+		return nil, errNilProgram
 	}
 	l, err := link.AttachRawLink(link.RawLinkOptions{Target: fd, Program: p.p, Attach: ebpf.AttachPerfEvent})
 	if err != nil {
@@ -322,8 +315,8 @@ type NetfilterProgram struct{ Program }
 // family (link.NetfilterProtoIPv4, ...), at priority. The link belongs to
 // the skeleton.
 func (p *NetfilterProgram) AttachNetfilter(family link.NetfilterProtocolFamily, hook link.NetfilterInetHook, priority int32) (link.Link, error) {
-	if err := p.check(); err != nil {
-		return nil, err
+	if p == nil || p.p == nil {
+		return nil, errNilProgram
 	}
 	l, err := link.AttachNetfilter(link.NetfilterOptions{Program: p.p, ProtocolFamily: family, Hook: hook, Priority: priority})
 	return p.attach(fmt.Sprintf("netfilter family %d hook %d", family, hook), l, err)
@@ -337,8 +330,8 @@ type NetNsProgram struct{ Program }
 // as /proc/self/ns/net or /run/netns/NAME). The link belongs to the
 // skeleton.
 func (p *NetNsProgram) AttachNetNs(path string) (link.Link, error) {
-	if err := p.check(); err != nil {
-		return nil, err
+	if p == nil || p.p == nil {
+		return nil, errNilProgram
 	}
 	f, err := os.Open(path)
 	if err != nil {
