@@ -73,18 +73,35 @@ func nameConstants(f *jen.File, obj *btfmodel.Object) {
 	f.Const().Defs(defs...)
 }
 
-// varKind is the runtime type of a section variable's live handle.
+// atomicVars are the runtime's atomic handles of naturally aligned
+// integer variables, by Go type.
+var atomicVars = map[string]string{
+	"int32": "AtomicInt32Var", "uint32": "AtomicUint32Var",
+	"int64": "AtomicInt64Var", "uint64": "AtomicUint64Var",
+}
+
+// varKind is the runtime type of a section variable's live handle, and
+// whether it is an atomic one (which takes no type argument).
 func varKind(s *btfmodel.Section, fd *btfmodel.Field) (string, bool) {
 	if s.ReadOnly {
 		return "ReadOnlyVar", false
 	}
 	if fd.Type.Kind == btfmodel.Basic && fd.Offset%fd.Size == 0 {
-		switch fd.Type.Basic {
-		case "int32", "uint32", "int64", "uint64":
-			return "AtomicVar", true
+		if h, ok := atomicVars[fd.Type.Basic]; ok {
+			return h, true
 		}
 	}
 	return "Var", false
+}
+
+// varType is the type of a variable's handle: bpfskel.Kind[T], or the
+// atomic kind alone.
+func varType(s *btfmodel.Section, fd *btfmodel.Field) *jen.Statement {
+	kind, atomic := varKind(s, fd)
+	if atomic {
+		return jen.Qual(runtimePath, kind)
+	}
+	return jen.Qual(runtimePath, kind).Types(typeCode(fd.Type))
 }
 
 // sectionVars lists the variables of a section: its non-padding fields.
@@ -106,7 +123,7 @@ func sectionVarsStruct(f *jen.File, obj *btfmodel.Object, s *btfmodel.Section) {
 			Op("*").Qual(runtimePath, "View").Types(jen.Id(s.Decl.GoName)),
 	}
 	for _, fd := range sectionVars(s) {
-		kind, atomic := varKind(s, fd)
+		_, atomic := varKind(s, fd)
 		doc := fmt.Sprintf("%s is variable %s (%s at offset %d)", fd.GoName, btfmodel.Display(fd.CName), plural(fd.Size, "byte", "bytes"), fd.Offset)
 		switch {
 		case atomic:
@@ -116,7 +133,7 @@ func sectionVarsStruct(f *jen.File, obj *btfmodel.Object, s *btfmodel.Section) {
 		default:
 			doc += "."
 		}
-		fields = append(fields, jen.Comment(doc).Line().Id(fd.GoName).Qual(runtimePath, kind).Types(typeCode(fd.Type)))
+		fields = append(fields, jen.Comment(doc).Line().Id(fd.GoName).Add(varType(s, fd)))
 	}
 	f.Comment(fmt.Sprintf("%s holds the live variables of section %s of %s: each", s.VarsName, btfmodel.Display(s.CName), btfmodel.Display(obj.File)))
 	f.Comment("reads and writes only its own bytes of the memory shared with the programs.")
@@ -130,9 +147,12 @@ func sectionViewVar(s *btfmodel.Section) string { return "v" + s.GoName }
 func sectionVarsValue(s *btfmodel.Section, view string) jen.Code {
 	d := jen.Dict{jen.Id("View"): jen.Id(view)}
 	for _, fd := range sectionVars(s) {
-		kind, _ := varKind(s, fd)
-		d[jen.Id(fd.GoName)] = jen.Qual(runtimePath, "Bind"+kind).Types(typeCode(fd.Type)).
-			Call(jen.Id("b"), jen.Id(view), jen.Lit(fd.CName), jen.Lit(fd.Offset))
+		kind, atomic := varKind(s, fd)
+		bind := jen.Qual(runtimePath, "Bind"+kind)
+		if !atomic {
+			bind = bind.Types(typeCode(fd.Type))
+		}
+		d[jen.Id(fd.GoName)] = bind.Call(jen.Id("b"), jen.Id(view), jen.Lit(fd.CName), jen.Lit(fd.Offset))
 	}
 	return jen.Id(s.VarsName).Values(d)
 }

@@ -10,19 +10,18 @@ import (
 
 // varBase is where a global variable lives in a section's mapping.
 type varBase struct {
-	p      unsafe.Pointer // the variable's first byte, in the mapping
-	closed *atomic.Bool   // the View's flag; the pointer keeps the View (and its mapping) alive
-	name   string
+	p         unsafe.Pointer // the variable's first byte, in the mapping
+	closed    *atomic.Bool   // the View's flag; the pointer keeps the View (and its mapping) alive
+	closedErr error          // the panic value of a use after Close
 }
 
-// check panics when the variable cannot be touched: its skeleton was
-// closed (the mapping is detached) or it was never bound.
+// check panics when the skeleton was closed: the mapping is detached. A
+// Var that was never bound (its bind failed, so Load returned no
+// skeleton) has no flag and panics on the nil pointer. check inlines: the
+// panic value is made at bind time.
 func (v *varBase) check() {
-	if v.closed == nil {
-		panic("bpfskel: global variable used before a successful Load (its bind failed: see Binder.Err)")
-	}
 	if v.closed.Load() {
-		panic(fmt.Sprintf("bpfskel: global variable %s used after Close", v.name))
+		panic(v.closedErr)
 	}
 }
 
@@ -32,11 +31,23 @@ func bindVar[S any](b *Binder, view *View[S], name string, offset, size uintptr)
 	if b == nil || view == nil {
 		return varBase{}, false // the section's bind failed and said why
 	}
-	if offset+size < offset || offset+size > view.size {
-		b.fail("variable %q: %d bytes at offset %d do not fit section %q (%d bytes mapped)", name, size, offset, view.name, view.size)
+	// The section's value size, which may be larger than the view's type
+	// after a resize; the mapping covers it.
+	limit := view.size
+	if b.c != nil && b.c.coll != nil {
+		if m := b.c.coll.Maps[view.name]; m != nil {
+			limit = uintptr(m.ValueSize())
+		}
+	}
+	if offset+size < offset || offset+size > limit {
+		b.fail("variable %q: %d bytes at offset %d do not fit section %q (%d bytes)", name, size, offset, view.name, limit)
 		return varBase{}, false
 	}
-	return varBase{p: unsafe.Add(view.addr, offset), closed: &view.closed, name: fmt.Sprintf("%q of %s", name, view.name)}, true
+	return varBase{
+		p:         unsafe.Add(view.addr, offset),
+		closed:    &view.closed,
+		closedErr: fmt.Errorf("bpfskel: global variable %q of %s used after Close: %w", name, view.name, ErrClosed),
+	}, true
 }
 
 // Var is a live global variable of type T in a data section (.bss, .data,
@@ -96,96 +107,222 @@ func (v *ReadOnlyVar[T]) Load() T {
 	return x
 }
 
-// AtomicInt is an integer type [AtomicVar] supports.
-type AtomicInt interface {
-	~int32 | ~uint32 | ~int64 | ~uint64
-}
-
-// AtomicVar is a live integer global variable, naturally aligned, that BPF
-// programs may update concurrently: Load, Store, Add, Swap and
-// CompareAndSwap are atomic (sync/atomic on the shared memory), matching
-// __sync_fetch_and_add and friends on the BPF side.
-type AtomicVar[T AtomicInt] struct{ varBase }
-
-// BindAtomicVar is [BindVar] for an integer variable of 4 or 8 bytes at an
-// offset that is a multiple of its size.
-func BindAtomicVar[T AtomicInt, S any](b *Binder, view *View[S], name string, offset uintptr) AtomicVar[T] {
-	var t T
-	if size := unsafe.Sizeof(t); offset%size != 0 {
+// bindAtomic is bindVar for an atomic integer of size bytes, which must be
+// naturally aligned: the section's mapping starts on a page.
+func bindAtomic[S any](b *Binder, view *View[S], name string, offset, size uintptr) (varBase, bool) {
+	if offset%size != 0 {
 		if b != nil {
 			b.fail("variable %q: offset %d is not a multiple of its size %d, so it cannot be accessed atomically", name, offset, size)
 		}
-		return AtomicVar[T]{}
+		return varBase{}, false
 	}
-	base, _ := bindVar(b, view, name, offset, unsafe.Sizeof(t))
-	return AtomicVar[T]{base}
+	return bindVar(b, view, name, offset, size)
 }
 
-func (v *AtomicVar[T]) is64() bool {
-	var t T
-	return unsafe.Sizeof(t) == 8
+// AtomicInt32Var is a live int32 global variable, naturally aligned, that BPF
+// programs may update concurrently: its methods are atomic (sync/atomic on
+// the shared memory), matching __sync_fetch_and_add and friends in BPF.
+type AtomicInt32Var struct{ varBase }
+
+// BindAtomicInt32Var is [BindVar] for a int32 variable at an offset that is a
+// multiple of 4.
+func BindAtomicInt32Var[S any](b *Binder, view *View[S], name string, offset uintptr) AtomicInt32Var {
+	base, _ := bindAtomic(b, view, name, offset, 4)
+	return AtomicInt32Var{base}
 }
 
 // Load atomically loads the variable.
-func (v *AtomicVar[T]) Load() T {
+func (v *AtomicInt32Var) Load() int32 {
 	v.check()
-	var x T
-	if v.is64() {
-		x = T(atomic.LoadUint64((*uint64)(v.p)))
-	} else {
-		x = T(atomic.LoadUint32((*uint32)(v.p)))
-	}
+	x := int32(atomic.LoadInt32((*int32)(v.p)))
 	runtime.KeepAlive(v.closed)
 	return x
 }
 
 // Store atomically stores x.
-func (v *AtomicVar[T]) Store(x T) {
+func (v *AtomicInt32Var) Store(x int32) {
 	v.check()
-	if v.is64() {
-		atomic.StoreUint64((*uint64)(v.p), uint64(x))
-	} else {
-		atomic.StoreUint32((*uint32)(v.p), uint32(x))
-	}
+	atomic.StoreInt32((*int32)(v.p), int32(x))
 	runtime.KeepAlive(v.closed)
 }
 
 // Add atomically adds delta and returns the new value.
-func (v *AtomicVar[T]) Add(delta T) T {
+func (v *AtomicInt32Var) Add(delta int32) int32 {
 	v.check()
-	var x T
-	if v.is64() {
-		x = T(atomic.AddUint64((*uint64)(v.p), uint64(delta)))
-	} else {
-		x = T(atomic.AddUint32((*uint32)(v.p), uint32(delta)))
-	}
+	x := int32(atomic.AddInt32((*int32)(v.p), int32(delta)))
 	runtime.KeepAlive(v.closed)
 	return x
 }
 
 // Swap atomically stores x and returns the old value.
-func (v *AtomicVar[T]) Swap(x T) T {
+func (v *AtomicInt32Var) Swap(x int32) int32 {
 	v.check()
-	var old T
-	if v.is64() {
-		old = T(atomic.SwapUint64((*uint64)(v.p), uint64(x)))
-	} else {
-		old = T(atomic.SwapUint32((*uint32)(v.p), uint32(x)))
-	}
+	old := int32(atomic.SwapInt32((*int32)(v.p), int32(x)))
 	runtime.KeepAlive(v.closed)
 	return old
 }
 
 // CompareAndSwap atomically stores x if the variable holds old, and
 // reports whether it did.
-func (v *AtomicVar[T]) CompareAndSwap(old, x T) bool {
+func (v *AtomicInt32Var) CompareAndSwap(old, x int32) bool {
 	v.check()
-	var ok bool
-	if v.is64() {
-		ok = atomic.CompareAndSwapUint64((*uint64)(v.p), uint64(old), uint64(x))
-	} else {
-		ok = atomic.CompareAndSwapUint32((*uint32)(v.p), uint32(old), uint32(x))
-	}
+	ok := atomic.CompareAndSwapInt32((*int32)(v.p), int32(old), int32(x))
+	runtime.KeepAlive(v.closed)
+	return ok
+}
+
+// AtomicUint32Var is a live uint32 global variable, naturally aligned, that BPF
+// programs may update concurrently: its methods are atomic (sync/atomic on
+// the shared memory), matching __sync_fetch_and_add and friends in BPF.
+type AtomicUint32Var struct{ varBase }
+
+// BindAtomicUint32Var is [BindVar] for a uint32 variable at an offset that is a
+// multiple of 4.
+func BindAtomicUint32Var[S any](b *Binder, view *View[S], name string, offset uintptr) AtomicUint32Var {
+	base, _ := bindAtomic(b, view, name, offset, 4)
+	return AtomicUint32Var{base}
+}
+
+// Load atomically loads the variable.
+func (v *AtomicUint32Var) Load() uint32 {
+	v.check()
+	x := uint32(atomic.LoadUint32((*uint32)(v.p)))
+	runtime.KeepAlive(v.closed)
+	return x
+}
+
+// Store atomically stores x.
+func (v *AtomicUint32Var) Store(x uint32) {
+	v.check()
+	atomic.StoreUint32((*uint32)(v.p), uint32(x))
+	runtime.KeepAlive(v.closed)
+}
+
+// Add atomically adds delta and returns the new value.
+func (v *AtomicUint32Var) Add(delta uint32) uint32 {
+	v.check()
+	x := uint32(atomic.AddUint32((*uint32)(v.p), uint32(delta)))
+	runtime.KeepAlive(v.closed)
+	return x
+}
+
+// Swap atomically stores x and returns the old value.
+func (v *AtomicUint32Var) Swap(x uint32) uint32 {
+	v.check()
+	old := uint32(atomic.SwapUint32((*uint32)(v.p), uint32(x)))
+	runtime.KeepAlive(v.closed)
+	return old
+}
+
+// CompareAndSwap atomically stores x if the variable holds old, and
+// reports whether it did.
+func (v *AtomicUint32Var) CompareAndSwap(old, x uint32) bool {
+	v.check()
+	ok := atomic.CompareAndSwapUint32((*uint32)(v.p), uint32(old), uint32(x))
+	runtime.KeepAlive(v.closed)
+	return ok
+}
+
+// AtomicInt64Var is a live int64 global variable, naturally aligned, that BPF
+// programs may update concurrently: its methods are atomic (sync/atomic on
+// the shared memory), matching __sync_fetch_and_add and friends in BPF.
+type AtomicInt64Var struct{ varBase }
+
+// BindAtomicInt64Var is [BindVar] for a int64 variable at an offset that is a
+// multiple of 8.
+func BindAtomicInt64Var[S any](b *Binder, view *View[S], name string, offset uintptr) AtomicInt64Var {
+	base, _ := bindAtomic(b, view, name, offset, 8)
+	return AtomicInt64Var{base}
+}
+
+// Load atomically loads the variable.
+func (v *AtomicInt64Var) Load() int64 {
+	v.check()
+	x := int64(atomic.LoadInt64((*int64)(v.p)))
+	runtime.KeepAlive(v.closed)
+	return x
+}
+
+// Store atomically stores x.
+func (v *AtomicInt64Var) Store(x int64) {
+	v.check()
+	atomic.StoreInt64((*int64)(v.p), int64(x))
+	runtime.KeepAlive(v.closed)
+}
+
+// Add atomically adds delta and returns the new value.
+func (v *AtomicInt64Var) Add(delta int64) int64 {
+	v.check()
+	x := int64(atomic.AddInt64((*int64)(v.p), int64(delta)))
+	runtime.KeepAlive(v.closed)
+	return x
+}
+
+// Swap atomically stores x and returns the old value.
+func (v *AtomicInt64Var) Swap(x int64) int64 {
+	v.check()
+	old := int64(atomic.SwapInt64((*int64)(v.p), int64(x)))
+	runtime.KeepAlive(v.closed)
+	return old
+}
+
+// CompareAndSwap atomically stores x if the variable holds old, and
+// reports whether it did.
+func (v *AtomicInt64Var) CompareAndSwap(old, x int64) bool {
+	v.check()
+	ok := atomic.CompareAndSwapInt64((*int64)(v.p), int64(old), int64(x))
+	runtime.KeepAlive(v.closed)
+	return ok
+}
+
+// AtomicUint64Var is a live uint64 global variable, naturally aligned, that BPF
+// programs may update concurrently: its methods are atomic (sync/atomic on
+// the shared memory), matching __sync_fetch_and_add and friends in BPF.
+type AtomicUint64Var struct{ varBase }
+
+// BindAtomicUint64Var is [BindVar] for a uint64 variable at an offset that is a
+// multiple of 8.
+func BindAtomicUint64Var[S any](b *Binder, view *View[S], name string, offset uintptr) AtomicUint64Var {
+	base, _ := bindAtomic(b, view, name, offset, 8)
+	return AtomicUint64Var{base}
+}
+
+// Load atomically loads the variable.
+func (v *AtomicUint64Var) Load() uint64 {
+	v.check()
+	x := uint64(atomic.LoadUint64((*uint64)(v.p)))
+	runtime.KeepAlive(v.closed)
+	return x
+}
+
+// Store atomically stores x.
+func (v *AtomicUint64Var) Store(x uint64) {
+	v.check()
+	atomic.StoreUint64((*uint64)(v.p), uint64(x))
+	runtime.KeepAlive(v.closed)
+}
+
+// Add atomically adds delta and returns the new value.
+func (v *AtomicUint64Var) Add(delta uint64) uint64 {
+	v.check()
+	x := uint64(atomic.AddUint64((*uint64)(v.p), uint64(delta)))
+	runtime.KeepAlive(v.closed)
+	return x
+}
+
+// Swap atomically stores x and returns the old value.
+func (v *AtomicUint64Var) Swap(x uint64) uint64 {
+	v.check()
+	old := uint64(atomic.SwapUint64((*uint64)(v.p), uint64(x)))
+	runtime.KeepAlive(v.closed)
+	return old
+}
+
+// CompareAndSwap atomically stores x if the variable holds old, and
+// reports whether it did.
+func (v *AtomicUint64Var) CompareAndSwap(old, x uint64) bool {
+	v.check()
+	ok := atomic.CompareAndSwapUint64((*uint64)(v.p), uint64(old), uint64(x))
 	runtime.KeepAlive(v.closed)
 	return ok
 }

@@ -561,7 +561,7 @@ type BssVars struct {
 	// View is the whole section, copied in and out at once.
 	*bpfskel.View[Bss]
 	// BssCounter is variable bss_counter (8 bytes at offset 0), with atomic access.
-	BssCounter bpfskel.AtomicVar[uint64]
+	BssCounter bpfskel.AtomicUint64Var
 }
 
 // DataVars holds the live variables of section .data of bigendian.bpf.o: each
@@ -570,7 +570,7 @@ type DataVars struct {
 	// View is the whole section, copied in and out at once.
 	*bpfskel.View[Data]
 	// DataFlag is variable data_flag (4 bytes at offset 0), with atomic access.
-	DataFlag bpfskel.AtomicVar[uint32]
+	DataFlag bpfskel.AtomicUint32Var
 }
 
 // RodataVars holds the live variables of section .rodata of bigendian.bpf.o: each
@@ -699,11 +699,11 @@ func (s *Spec) Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 	vRodata := bpfskel.BindSection[Rodata](b, SectionNameRodata)
 	sk := &Skeleton{
 		Bss: BssVars{
-			BssCounter: bpfskel.BindAtomicVar[uint64](b, vBss, "bss_counter", 0),
+			BssCounter: bpfskel.BindAtomicUint64Var(b, vBss, "bss_counter", 0),
 			View:       vBss,
 		},
 		Data: DataVars{
-			DataFlag: bpfskel.BindAtomicVar[uint32](b, vData, "data_flag", 0),
+			DataFlag: bpfskel.BindAtomicUint32Var(b, vData, "data_flag", 0),
 			View:     vData,
 		},
 		Maps: Maps{

@@ -102,7 +102,7 @@ type DataCustomVars struct {
 	// View is the whole section, copied in and out at once.
 	*bpfskel.View[DataCustom]
 	// CustomVar is variable custom_var (4 bytes at offset 0), with atomic access.
-	CustomVar bpfskel.AtomicVar[uint32]
+	CustomVar bpfskel.AtomicUint32Var
 }
 
 // Skeleton is fallbacks.bpf.o loaded into the kernel, with a typed handle for each of
@@ -209,7 +209,7 @@ func (s *Spec) Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 	vDataCustom := bpfskel.BindSection[DataCustom](b, SectionNameDataCustom)
 	sk := &Skeleton{
 		DataCustom: DataCustomVars{
-			CustomVar: bpfskel.BindAtomicVar[uint32](b, vDataCustom, "custom_var", 0),
+			CustomVar: bpfskel.BindAtomicUint32Var(b, vDataCustom, "custom_var", 0),
 			View:      vDataCustom,
 		},
 		Maps: Maps{

@@ -179,13 +179,13 @@ type BssVars struct {
 	// View is the whole section, copied in and out at once.
 	*bpfskel.View[Bss]
 	// RawCount is variable raw_count (8 bytes at offset 0), with atomic access.
-	RawCount bpfskel.AtomicVar[uint64]
+	RawCount bpfskel.AtomicUint64Var
 	// TpCount is variable tp_count (8 bytes at offset 8), with atomic access.
-	TpCount bpfskel.AtomicVar[uint64]
+	TpCount bpfskel.AtomicUint64Var
 	// UprobeCount is variable uprobe_count (8 bytes at offset 16), with atomic access.
-	UprobeCount bpfskel.AtomicVar[uint64]
+	UprobeCount bpfskel.AtomicUint64Var
 	// ManualCount is variable manual_count (8 bytes at offset 24), with atomic access.
-	ManualCount bpfskel.AtomicVar[uint64]
+	ManualCount bpfskel.AtomicUint64Var
 }
 
 // DataVars holds the live variables of section .data of lifecycle.bpf.o: each
@@ -194,9 +194,9 @@ type DataVars struct {
 	// View is the whole section, copied in and out at once.
 	*bpfskel.View[Data]
 	// DataMarker is variable data_marker (4 bytes at offset 0), with atomic access.
-	DataMarker bpfskel.AtomicVar[uint32]
+	DataMarker bpfskel.AtomicUint32Var
 	// SmallFlag is variable small_flag (4 bytes at offset 4), with atomic access.
-	SmallFlag bpfskel.AtomicVar[uint32]
+	SmallFlag bpfskel.AtomicUint32Var
 }
 
 // DataArrVars holds the live variables of section .data.arr of lifecycle.bpf.o: each
@@ -205,7 +205,7 @@ type DataArrVars struct {
 	// View is the whole section, copied in and out at once.
 	*bpfskel.View[DataArr]
 	// ArrLen is variable arr_len (4 bytes at offset 0), with atomic access.
-	ArrLen bpfskel.AtomicVar[uint32]
+	ArrLen bpfskel.AtomicUint32Var
 	// Arr is variable arr (32 bytes at offset 8).
 	Arr bpfskel.Var[[4]uint64]
 }
@@ -376,20 +376,20 @@ func (s *Spec) Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 	vRodata := bpfskel.BindSection[Rodata](b, SectionNameRodata)
 	sk := &Skeleton{
 		Bss: BssVars{
-			ManualCount: bpfskel.BindAtomicVar[uint64](b, vBss, "manual_count", 24),
-			RawCount:    bpfskel.BindAtomicVar[uint64](b, vBss, "raw_count", 0),
-			TpCount:     bpfskel.BindAtomicVar[uint64](b, vBss, "tp_count", 8),
-			UprobeCount: bpfskel.BindAtomicVar[uint64](b, vBss, "uprobe_count", 16),
+			ManualCount: bpfskel.BindAtomicUint64Var(b, vBss, "manual_count", 24),
+			RawCount:    bpfskel.BindAtomicUint64Var(b, vBss, "raw_count", 0),
+			TpCount:     bpfskel.BindAtomicUint64Var(b, vBss, "tp_count", 8),
+			UprobeCount: bpfskel.BindAtomicUint64Var(b, vBss, "uprobe_count", 16),
 			View:        vBss,
 		},
 		Data: DataVars{
-			DataMarker: bpfskel.BindAtomicVar[uint32](b, vData, "data_marker", 0),
-			SmallFlag:  bpfskel.BindAtomicVar[uint32](b, vData, "small_flag", 4),
+			DataMarker: bpfskel.BindAtomicUint32Var(b, vData, "data_marker", 0),
+			SmallFlag:  bpfskel.BindAtomicUint32Var(b, vData, "small_flag", 4),
 			View:       vData,
 		},
 		DataArr: DataArrVars{
 			Arr:    bpfskel.BindVar[[4]uint64](b, vDataArr, "arr", 8),
-			ArrLen: bpfskel.BindAtomicVar[uint32](b, vDataArr, "arr_len", 0),
+			ArrLen: bpfskel.BindAtomicUint32Var(b, vDataArr, "arr_len", 0),
 			View:   vDataArr,
 		},
 		Maps: Maps{

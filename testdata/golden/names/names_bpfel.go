@@ -159,7 +159,7 @@ type DataCountersVars struct {
 	// View is the whole section, copied in and out at once.
 	*bpfskel.View[DataCounters]
 	// Hits is variable hits (8 bytes at offset 0), with atomic access.
-	Hits bpfskel.AtomicVar[uint64]
+	Hits bpfskel.AtomicUint64Var
 }
 
 // Skeleton is names.bpf.o loaded into the kernel, with a typed handle for each of
@@ -265,7 +265,7 @@ func (s *Spec) Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 	vDataCounters := bpfskel.BindSection[DataCounters](b, SectionNameDataCounters)
 	sk := &Skeleton{
 		DataCounters: DataCountersVars{
-			Hits: bpfskel.BindAtomicVar[uint64](b, vDataCounters, "hits", 0),
+			Hits: bpfskel.BindAtomicUint64Var(b, vDataCounters, "hits", 0),
 			View: vDataCounters,
 		},
 		Maps: Maps{
