@@ -80,11 +80,32 @@ var atomicVars = map[string]string{
 	"int64": "AtomicInt64Var", "uint64": "AtomicUint64Var",
 }
 
+// resizableArray returns the array that ends a writable custom data
+// section (.data.NAME, .bss.NAME), whose length Spec.ResizeArray may
+// change before load, or nil.
+func resizableArray(s *btfmodel.Section) *btfmodel.Field {
+	if s.ReadOnly || s.CName == ".data" || s.CName == ".bss" {
+		return nil
+	}
+	vars := sectionVars(s)
+	if len(vars) == 0 {
+		return nil
+	}
+	last := vars[len(vars)-1]
+	if last.Type.Kind != btfmodel.Array || last.Offset+last.Size != s.Decl.Size {
+		return nil
+	}
+	return last
+}
+
 // varKind is the runtime type of a section variable's live handle, and
 // whether it is an atomic one (which takes no type argument).
 func varKind(s *btfmodel.Section, fd *btfmodel.Field) (string, bool) {
 	if s.ReadOnly {
 		return "ReadOnlyVar", false
+	}
+	if fd == resizableArray(s) {
+		return "ArrayVar", false
 	}
 	if fd.Type.Kind == btfmodel.Basic && fd.Offset%fd.Size == 0 {
 		if h, ok := atomicVars[fd.Type.Basic]; ok {
@@ -101,7 +122,16 @@ func varType(s *btfmodel.Section, fd *btfmodel.Field) *jen.Statement {
 	if atomic {
 		return jen.Qual(runtimePath, kind)
 	}
-	return jen.Qual(runtimePath, kind).Types(typeCode(fd.Type))
+	return jen.Qual(runtimePath, kind).Types(varTypeArg(s, fd))
+}
+
+// varTypeArg is the type argument of a variable's handle: its type, or
+// the element type of a resizable array.
+func varTypeArg(s *btfmodel.Section, fd *btfmodel.Field) jen.Code {
+	if fd == resizableArray(s) {
+		return typeCode(fd.Type.Elem)
+	}
+	return typeCode(fd.Type)
 }
 
 // sectionVars lists the variables of a section: its non-padding fields.
@@ -128,6 +158,8 @@ func sectionVarsStruct(f *jen.File, obj *btfmodel.Object, s *btfmodel.Section) {
 		switch {
 		case atomic:
 			doc += ", with atomic access."
+		case fd == resizableArray(s):
+			doc += ", resizable before load."
 		case s.ReadOnly:
 			doc += ", read-only."
 		default:
@@ -150,7 +182,7 @@ func sectionVarsValue(s *btfmodel.Section, view string) jen.Code {
 		kind, atomic := varKind(s, fd)
 		bind := jen.Qual(runtimePath, "Bind"+kind)
 		if !atomic {
-			bind = bind.Types(typeCode(fd.Type))
+			bind = bind.Types(varTypeArg(s, fd))
 		}
 		d[jen.Id(fd.GoName)] = bind.Call(jen.Id("b"), jen.Id(view), jen.Lit(fd.CName), jen.Lit(fd.Offset))
 	}
@@ -226,6 +258,18 @@ func specTypes(f *jen.File, obj *btfmodel.Object, opts Options) {
 	f.Func().Params(jen.Id("s").Op("*").Id(n.Spec)).Id("SetVerifierLog").Params(jen.Id("level").Qual(ebpfPath, "LogLevel"), jen.Id("size").Uint32()).Block(
 		jen.Id("s").Dot("spec").Dot("SetVerifierLog").Call(jen.Id("level"), jen.Id("size")),
 	)
+	for _, s := range obj.Sections {
+		arr := resizableArray(s)
+		if arr == nil {
+			continue
+		}
+		f.Comment(fmt.Sprintf("Resize%s sets the number of elements of %s, the array that ends section %s:", arr.GoName, btfmodel.Display(arr.CName), btfmodel.Display(s.CName)))
+		f.Comment(fmt.Sprintf("at least %d, the length the skeleton mirrors. New elements start zero; after", arr.Type.Len))
+		f.Comment(fmt.Sprintf("Load, %s.%s sees all of them.", s.GoName, arr.GoName))
+		f.Func().Params(jen.Id("s").Op("*").Id(n.Spec)).Id("Resize"+arr.GoName).Params(jen.Id("n").Uint32()).Error().Block(
+			jen.Return(jen.Id("s").Dot("spec").Dot("ResizeArray").Call(jen.Id(s.ConstName), jen.Id("n"))),
+		)
+	}
 	f.Comment("SetKernelBTF makes Load resolve CO-RE relocations against the kernel BTF in the")
 	f.Comment("file at path; an empty path restores the default.")
 	f.Func().Params(jen.Id("s").Op("*").Id(n.Spec)).Id("SetKernelBTF").Params(jen.Id("path").String()).Error().Block(

@@ -512,3 +512,51 @@ func TestLifecycleFentryLSM(t *testing.T) {
 		})
 	}
 }
+
+// TestLifecycleResizeArray grows the array that ends .data.arr before load
+// (libbpf's bpf_map__set_value_size): after load the typed handle sees
+// every element, the initial values stay, and the program still works on
+// the section.
+func TestLifecycleResizeArray(t *testing.T) {
+	spec := openLifecycle(t)
+	if err := spec.ResizeArr(2); err == nil {
+		t.Error("shrinking the array below the mirrored 4 elements succeeded")
+	}
+	if err := spec.ResizeArr(64); err != nil {
+		t.Fatal(err)
+	}
+	spec.DataArr.ArrLen = 2 // typed initial contents still apply
+	skel := mustLoad(t, spec.Load)
+	arr := &skel.DataArr.Arr
+	if arr.Len() != 64 {
+		t.Fatalf("arr has %d elements after load, want 64", arr.Len())
+	}
+	for i, want := range []uint64{1, 2, 3, 4, 0} {
+		if got := arr.Load(i); got != want {
+			t.Errorf("arr[%d] = %d, want %d", i, got, want)
+		}
+	}
+	if _, err := skel.Programs.Touch.TestRun(nil); err != nil {
+		t.Fatal(err)
+	}
+	// touch adds data_marker + small_flag (7 + 1) to arr[arr_len].
+	if got := arr.Load(2); got != 11 {
+		t.Errorf("arr[2] = %d after touch, want 3 + 8", got)
+	}
+	arr.Store(63, 99)
+	if got := arr.Load(63); got != 99 {
+		t.Errorf("arr[63] = %d after Store, want 99", got)
+	}
+	if whole, err := skel.DataArr.Get(0); err != nil || whole.Arr != [4]uint64{1, 2, 11, 4} || whole.ArrLen != 2 {
+		t.Errorf("section view = %+v, %v; want the mirrored prefix", whole, err)
+	}
+	if n := skel.Collection().Maps[lifecycle.SectionNameDataArr].ValueSize(); n != 8+64*8 {
+		t.Errorf(".data.arr value size %d, want %d", n, 8+64*8)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("arr.Load(64) did not panic")
+		}
+	}()
+	arr.Load(64)
+}

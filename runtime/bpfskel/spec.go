@@ -90,6 +90,8 @@ type Spec struct {
 	maps     map[string]*MapSpec
 	progs    map[string]*ProgramSpec
 
+	mirroredLen map[string]uint32 // arrays ResizeArray changed: their length at Open
+
 	logLevel   ebpf.LogLevel
 	logSize    uint32
 	kernelBTF  *btf.Spec
@@ -511,4 +513,82 @@ func (s *Spec) prepare(opts LoadOptions) (*ebpf.CollectionSpec, LoadOptions, []*
 	}
 	opts.MapReplacements = repl
 	return cs, opts, pin, skipped, done, nil
+}
+
+// ResizeArray changes the number of elements of the array that ends the
+// data section called section (a custom section such as .data.buf, whose
+// last variable is an array), as libbpf's bpf_map__set_value_size does:
+// the section's value size, its BTF and its initial contents follow; new
+// elements start zero. The array cannot shrink below the length the
+// skeleton mirrors, whose typed views stay valid; after Load the
+// skeleton's [ArrayVar] sees every element.
+func (s *Spec) ResizeArray(section string, elems uint32) error {
+	if s == nil || s.spec == nil {
+		return errors.New("bpfskel: ResizeArray on a nil Spec")
+	}
+	ms := s.spec.Maps[section]
+	if ms == nil {
+		return fmt.Errorf("%s: section %q: not found in the object", s.name, section)
+	}
+	ds, ok := ms.Value.(*btf.Datasec)
+	if !ok || len(ds.Vars) == 0 {
+		return fmt.Errorf("%s: section %q: has no BTF variables to resize", s.name, section)
+	}
+	last := 0
+	for i, v := range ds.Vars {
+		if v.Offset >= ds.Vars[last].Offset {
+			last = i
+		}
+	}
+	vs := ds.Vars[last]
+	v, ok := vs.Type.(*btf.Var)
+	if !ok {
+		return fmt.Errorf("%s: section %q: last entry is not a variable", s.name, section)
+	}
+	arr, ok := btf.UnderlyingType(v.Type).(*btf.Array)
+	if !ok {
+		return fmt.Errorf("%s: section %q: its last variable %q is not an array, so the section cannot be resized", s.name, section, v.Name)
+	}
+	elemSize, err := btf.Sizeof(arr.Type)
+	if err != nil || elemSize == 0 {
+		return fmt.Errorf("%s: section %q: array %q: element size: %v", s.name, section, v.Name, err)
+	}
+	mirrored := arr.Nelems
+	if orig, ok := s.mirroredLen[section]; ok {
+		mirrored = orig
+	}
+	if elems < mirrored {
+		return fmt.Errorf("%s: section %q: array %q cannot shrink below the %d elements the skeleton mirrors", s.name, section, v.Name, mirrored)
+	}
+	size := uint64(vs.Offset) + uint64(elems)*uint64(elemSize)
+	if size > 1<<31 {
+		return fmt.Errorf("%s: section %q: %d elements of %d bytes are too many", s.name, section, elems, elemSize)
+	}
+	if s.mirroredLen == nil {
+		s.mirroredLen = map[string]uint32{}
+	}
+	s.mirroredLen[section] = mirrored
+
+	nds := btf.Copy(ds).(*btf.Datasec)
+	nv := nds.Vars[last].Type.(*btf.Var)
+	nv.Type = &btf.Array{Index: arr.Index, Type: arr.Type, Nelems: elems}
+	nds.Vars[last].Size = elems * uint32(elemSize)
+	nds.Size = uint32(size)
+	ms.Value = nds
+	ms.ValueSize = uint32(size)
+
+	data := make([]byte, size)
+	if len(ms.Contents) == 1 {
+		if old, ok := ms.Contents[0].Value.([]byte); ok {
+			copy(data, old)
+		}
+	}
+	ms.Contents = []ebpf.MapKV{{Key: uint32(0), Value: data}}
+	if vspec := s.spec.Variables[v.Name]; vspec != nil && vspec.SectionName == section {
+		value := make([]byte, nds.Vars[last].Size)
+		copy(value, vspec.Value)
+		vspec.Value = value
+		vspec.Type = nv
+	}
+	return nil
 }

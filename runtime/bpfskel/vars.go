@@ -326,3 +326,66 @@ func (v *AtomicUint64Var) CompareAndSwap(old, x uint64) bool {
 	runtime.KeepAlive(v.closed)
 	return ok
 }
+
+// ArrayVar is the array that ends a custom data section, whose length
+// [Spec.ResizeArray] may change before load: Len is the length the section
+// was loaded with, and Load and Store touch one element each.
+type ArrayVar[E any] struct {
+	varBase
+	n    int
+	size uintptr
+}
+
+// BindArrayVar returns the array variable called name at offset of the
+// section mapped by view, with as many elements of type E as the loaded
+// section holds after offset. On failure it records the reason in b.
+func BindArrayVar[E, S any](b *Binder, view *View[S], name string, offset uintptr) ArrayVar[E] {
+	var e E
+	size := unsafe.Sizeof(e)
+	if b == nil || view == nil || size == 0 {
+		return ArrayVar[E]{}
+	}
+	if err := plainData(reflect.TypeFor[E]()); err != nil {
+		b.fail("variable %q: element type %T cannot mirror BPF memory: %v", name, e, err)
+		return ArrayVar[E]{}
+	}
+	total := view.size
+	if m := b.c.coll.Maps[view.name]; m != nil {
+		total = uintptr(m.ValueSize())
+	}
+	if offset > total {
+		b.fail("variable %q: offset %d is past the end of section %q (%d bytes)", name, offset, view.name, total)
+		return ArrayVar[E]{}
+	}
+	n := (total - offset) / size
+	base, ok := bindVar(b, view, name, offset, n*size)
+	if !ok {
+		return ArrayVar[E]{}
+	}
+	return ArrayVar[E]{varBase: base, n: int(n), size: size}
+}
+
+// Len returns the number of elements.
+func (v *ArrayVar[E]) Len() int { return v.n }
+
+// Load returns element i. It panics when i is out of range, as indexing a
+// Go slice does.
+func (v *ArrayVar[E]) Load(i int) E {
+	v.check()
+	if uint(i) >= uint(v.n) {
+		panic(fmt.Sprintf("bpfskel: index %d out of range [0, %d)", i, v.n))
+	}
+	x := *(*E)(unsafe.Add(v.p, uintptr(i)*v.size))
+	runtime.KeepAlive(v.closed)
+	return x
+}
+
+// Store sets element i. It panics when i is out of range.
+func (v *ArrayVar[E]) Store(i int, x E) {
+	v.check()
+	if uint(i) >= uint(v.n) {
+		panic(fmt.Sprintf("bpfskel: index %d out of range [0, %d)", i, v.n))
+	}
+	*(*E)(unsafe.Add(v.p, uintptr(i)*v.size)) = x
+	runtime.KeepAlive(v.closed)
+}

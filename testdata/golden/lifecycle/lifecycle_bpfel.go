@@ -206,8 +206,8 @@ type DataArrVars struct {
 	*bpfskel.View[DataArr]
 	// ArrLen is variable arr_len (4 bytes at offset 0), with atomic access.
 	ArrLen bpfskel.AtomicUint32Var
-	// Arr is variable arr (32 bytes at offset 8).
-	Arr bpfskel.Var[[4]uint64]
+	// Arr is variable arr (32 bytes at offset 8), resizable before load.
+	Arr bpfskel.ArrayVar[uint64]
 }
 
 // RodataVars holds the live variables of section .rodata of lifecycle.bpf.o: each
@@ -355,6 +355,13 @@ func (s *Spec) SetVerifierLog(level ebpf.LogLevel, size uint32) {
 	s.spec.SetVerifierLog(level, size)
 }
 
+// ResizeArr sets the number of elements of arr, the array that ends section .data.arr:
+// at least 4, the length the skeleton mirrors. New elements start zero; after
+// Load, DataArr.Arr sees all of them.
+func (s *Spec) ResizeArr(n uint32) error {
+	return s.spec.ResizeArray(SectionNameDataArr, n)
+}
+
 // SetKernelBTF makes Load resolve CO-RE relocations against the kernel BTF in the
 // file at path; an empty path restores the default.
 func (s *Spec) SetKernelBTF(path string) error {
@@ -388,7 +395,7 @@ func (s *Spec) Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 			View:       vData,
 		},
 		DataArr: DataArrVars{
-			Arr:    bpfskel.BindVar[[4]uint64](b, vDataArr, "arr", 8),
+			Arr:    bpfskel.BindArrayVar[uint64](b, vDataArr, "arr", 8),
 			ArrLen: bpfskel.BindAtomicUint32Var(b, vDataArr, "arr_len", 0),
 			View:   vDataArr,
 		},
