@@ -266,7 +266,7 @@ func specTypes(f *jen.File, obj *btfmodel.Object, opts Options) {
 		f.Comment(fmt.Sprintf("Resize%s sets the number of elements of %s, the array that ends section %s:", arr.GoName, btfmodel.Display(arr.CName), btfmodel.Display(s.CName)))
 		f.Comment(fmt.Sprintf("at least %d, the length the skeleton mirrors. New elements start zero; after", arr.Type.Len))
 		f.Comment(fmt.Sprintf("Load, %s.%s sees all of them.", s.GoName, arr.GoName))
-		f.Func().Params(jen.Id("s").Op("*").Id(n.Spec)).Id("Resize"+arr.GoName).Params(jen.Id("n").Uint32()).Error().Block(
+		f.Func().Params(jen.Id("s").Op("*").Id(n.Spec)).Id("Resize" + arr.GoName).Params(jen.Id("n").Uint32()).Error().Block(
 			jen.Return(jen.Id("s").Dot("spec").Dot("ResizeArray").Call(jen.Id(s.ConstName), jen.Id("n"))),
 		)
 	}
