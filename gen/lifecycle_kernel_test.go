@@ -205,7 +205,7 @@ func TestLifecycleTypedTestRun(t *testing.T) {
 	skel := mustLoad(t, openLifecycle(t).Load)
 	// struct bpf_raw_tracepoint_args for sys_enter(regs, id).
 	ctx := [2]uint64{0, 39}
-	res, err := bpfskel.TestRunContext(&skel.Programs.RawSysEnter.Program, bpfskel.TestRunInput[[2]uint64]{Context: &ctx})
+	res, err := bpfskel.TestRunContext(skel.Programs.RawSysEnter, bpfskel.TestRunInput[[2]uint64]{Context: &ctx})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +216,7 @@ func TestLifecycleTypedTestRun(t *testing.T) {
 	frame := lifecycleFrame()
 	out := make([]byte, len(frame)+64)
 	var ctxOut bpfskel.XDPContext
-	res, err = bpfskel.TestRunContext(&skel.Programs.XdpCountPkts.Program, bpfskel.TestRunInput[bpfskel.XDPContext]{
+	res, err = bpfskel.TestRunContext(skel.Programs.XdpCountPkts, bpfskel.TestRunInput[bpfskel.XDPContext]{
 		Context:    &bpfskel.XDPContext{DataEnd: uint32(len(frame))},
 		ContextOut: &ctxOut,
 		Data:       frame,
@@ -559,4 +559,74 @@ func TestLifecycleResizeArray(t *testing.T) {
 		}
 	}()
 	arr.Load(64)
+}
+
+// TestLifecycleMapSharing: a pin path makes the first skeleton pin its map
+// and the second reuse it; Replace hands a skeleton an existing map.
+func TestLifecycleMapSharing(t *testing.T) {
+	var b [4]byte
+	rand.Read(b[:])
+	dir := "/sys/fs/bpf/lifecycle-" + hex.EncodeToString(b[:])
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Skipf("bpffs is not mounted at /sys/fs/bpf (%v): pinning needs it", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	pin := dir + "/resizable"
+
+	load := func() *lifecycle.Skeleton {
+		spec := openLifecycle(t)
+		if err := spec.Maps.Resizable.SetPinPath(pin); err != nil {
+			t.Fatal(err)
+		}
+		return mustLoad(t, spec.Load)
+	}
+	first := load()
+	if _, err := os.Stat(pin); err != nil {
+		t.Fatalf("the first load did not pin resizable: %v", err)
+	}
+	second := load()
+	if err := first.Maps.Resizable.Update(7, 42, bpfskel.UpdateAny); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := second.Maps.Resizable.Lookup(7); err != nil || v != 42 {
+		t.Errorf("second skeleton reads %d, %v; want 42 written through the first (one pinned map)", v, err)
+	}
+
+	// Replace: the skeleton uses a map created elsewhere.
+	existing, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 8, MaxEntries: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer existing.Close()
+	spec := openLifecycle(t)
+	if err := spec.Maps.XdpCount.Replace(existing); err != nil {
+		t.Fatal(err)
+	}
+	third := mustLoad(t, spec.Load)
+	if err := existing.Update(uint32(0), uint64(5), ebpf.UpdateAny); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := third.Maps.XdpCount.Lookup(0); err != nil || v != 5 {
+		t.Errorf("replaced xdp_count reads %d, %v; want 5 written to the existing map", v, err)
+	}
+}
+
+// TestLifecycleLoadOptions: the verifier log level reaches the programs,
+// a kernel BTF file is used for CO-RE, and a missing one is an error.
+func TestLifecycleLoadOptions(t *testing.T) {
+	spec := openLifecycle(t)
+	spec.SetVerifierLog(ebpf.LogLevelInstruction|ebpf.LogLevelStats, 1<<16)
+	if err := spec.SetKernelBTF("/sys/kernel/btf/vmlinux"); err != nil {
+		t.Skipf("no kernel BTF file to load: %v", err)
+	}
+	if err := spec.SetKernelBTF("/does/not/exist"); err == nil {
+		t.Error("SetKernelBTF with a missing file succeeded")
+	}
+	if err := spec.SetKernelBTF("/sys/kernel/btf/vmlinux"); err != nil {
+		t.Fatal(err)
+	}
+	skel := mustLoad(t, spec.Load)
+	if log := skel.Programs.Touch.Program().VerifierLog; !strings.Contains(log, "processed") {
+		t.Errorf("verifier log of touch = %q, want the statistics asked for", log)
+	}
 }

@@ -23,6 +23,18 @@ type Program struct {
 	owner   *Collection
 }
 
+// program is Program under an unexported name: typed handles embed it, so
+// that Program, Name, Section and TestRun are promoted while the embedded
+// field does not hide the Program method.
+type program = Program
+
+// Base returns the plain handle; every typed handle has it, for
+// [TestRunContext] and code that takes any program.
+func (p *Program) Base() *Program { return p }
+
+// AnyProgram is *Program or any typed program handle.
+type AnyProgram interface{ Base() *Program }
+
 // Program returns the underlying cilium/ebpf program, the escape hatch for
 // attaching it with github.com/cilium/ebpf/link or anything else this
 // package does not wrap. It is closed by [Collection.Close].
@@ -126,7 +138,7 @@ func ifindex(iface string) (int, error) {
 }
 
 // XDPProgram is the handle of an XDP program.
-type XDPProgram struct{ Program }
+type XDPProgram struct{ program }
 
 // AttachXDP attaches the program to the network interface iface (in the
 // calling thread's network namespace) with flags (0: the kernel picks the
@@ -156,7 +168,7 @@ const (
 )
 
 // TCProgram is the handle of a TC (sched_cls) program.
-type TCProgram struct{ Program }
+type TCProgram struct{ program }
 
 // AttachTCX attaches the program to iface in direction dir through TCX
 // (Linux 6.6 or later), after the programs already there. The link
@@ -180,7 +192,7 @@ func (p *TCProgram) AttachTCX(iface string, dir Direction) (link.Link, error) {
 // CgroupProgram is the handle of a program attached to a cgroup (cgroup
 // skb, sock, sock_addr, sockopt, sysctl, device programs and sockops).
 type CgroupProgram struct {
-	Program
+	program
 	attachType ebpf.AttachType
 }
 
@@ -200,7 +212,7 @@ func (p *CgroupProgram) AttachCgroup(path string) (link.Link, error) {
 
 // ProbeProgram is the handle of a kprobe-type program: kprobes, uprobes
 // and their return probes.
-type ProbeProgram struct{ Program }
+type ProbeProgram struct{ program }
 
 // UprobeOptions are the optional parts of a uprobe target.
 type UprobeOptions struct {
@@ -266,7 +278,7 @@ func (p *ProbeProgram) AttachKprobe(symbol string) (link.Link, error) {
 }
 
 // TracepointProgram is the handle of a tracepoint program.
-type TracepointProgram struct{ Program }
+type TracepointProgram struct{ program }
 
 // AttachTracepoint attaches the program to the tracepoint group/name (see
 // /sys/kernel/tracing/events). The link belongs to the skeleton.
@@ -279,7 +291,7 @@ func (p *TracepointProgram) AttachTracepoint(group, name string) (link.Link, err
 }
 
 // RawTracepointProgram is the handle of a raw tracepoint program.
-type RawTracepointProgram struct{ Program }
+type RawTracepointProgram struct{ program }
 
 // AttachRawTracepoint attaches the program to the raw tracepoint name
 // (such as sys_enter). The link belongs to the skeleton.
@@ -292,7 +304,7 @@ func (p *RawTracepointProgram) AttachRawTracepoint(name string) (link.Link, erro
 }
 
 // PerfEventProgram is the handle of a perf_event program.
-type PerfEventProgram struct{ Program }
+type PerfEventProgram struct{ program }
 
 // AttachPerfEvent attaches the program to the perf event behind fd (from
 // perf_event_open), through a BPF link (Linux 5.15 or later). The caller
@@ -309,7 +321,7 @@ func (p *PerfEventProgram) AttachPerfEvent(fd int) (link.Link, error) {
 }
 
 // NetfilterProgram is the handle of a netfilter program.
-type NetfilterProgram struct{ Program }
+type NetfilterProgram struct{ program }
 
 // AttachNetfilter attaches the program to a netfilter hook of a protocol
 // family (link.NetfilterProtoIPv4, ...), at priority. The link belongs to
@@ -324,7 +336,7 @@ func (p *NetfilterProgram) AttachNetfilter(family link.NetfilterProtocolFamily, 
 
 // NetNsProgram is the handle of a program attached to a network namespace:
 // sk_lookup and flow_dissector programs.
-type NetNsProgram struct{ Program }
+type NetNsProgram struct{ program }
 
 // AttachNetNs attaches the program to the network namespace at path (such
 // as /proc/self/ns/net or /run/netns/NAME). The link belongs to the
@@ -406,7 +418,7 @@ func BindCgroupProgram(b *Binder, name string) *CgroupProgram {
 		if ps := b.c.spec.Programs[name]; ps != nil {
 			at = ps.AttachType
 		}
-		return &CgroupProgram{Program: p, attachType: at}
+		return &CgroupProgram{program: p, attachType: at}
 	})
 }
 
