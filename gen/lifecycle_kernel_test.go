@@ -13,8 +13,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
 
 	"github.com/bpfskel/bpfskel/runtime/bpfskel"
@@ -628,5 +630,77 @@ func TestLifecycleLoadOptions(t *testing.T) {
 	skel := mustLoad(t, spec.Load)
 	if log := skel.Programs.Touch.Program().VerifierLog; !strings.Contains(log, "processed") {
 		t.Errorf("verifier log of touch = %q, want the statistics asked for", log)
+	}
+}
+
+// TestLifecyclePerfEvent attaches a perf_event program to a software
+// clock event of this process and counts its samples.
+func TestLifecyclePerfEvent(t *testing.T) {
+	spec := openLifecycle(t)
+	spec.Programs.PerfSample.SetAutoload(true)
+	skel := mustLoad(t, spec.Load)
+	attr := unix.PerfEventAttr{
+		Type:   unix.PERF_TYPE_SOFTWARE,
+		Config: unix.PERF_COUNT_SW_CPU_CLOCK,
+		Size:   uint32(unsafe.Sizeof(unix.PerfEventAttr{})),
+		Sample: 100_000, // a sample every 100µs of CPU
+	}
+	fd, err := unix.PerfEventOpen(&attr, 0, -1, -1, unix.PERF_FLAG_FD_CLOEXEC)
+	if err != nil {
+		t.Skipf("perf_event_open of a software clock: %v", err)
+	}
+	defer unix.Close(fd)
+	if _, err := skel.Programs.PerfSample.AttachPerfEvent(fd); err != nil {
+		t.Fatal(err)
+	}
+	// Burn CPU on this thread until samples arrive.
+	deadline := time.Now().Add(2 * time.Second)
+	for skel.Bss.PerfCount.Load() == 0 && time.Now().Before(deadline) {
+		for i := range 100000 {
+			sinkInt += i
+		}
+	}
+	if skel.Bss.PerfCount.Load() == 0 {
+		t.Error("perf_count = 0 after burning CPU with the program attached")
+	}
+}
+
+var sinkInt int
+
+// TestLifecycleNetfilterAndSkLookup attaches a netfilter program to the
+// IPv4 local-out hook and an sk_lookup program to a fresh network
+// namespace; Detach closes both links.
+func TestLifecycleNetfilterAndSkLookup(t *testing.T) {
+	spec := openLifecycle(t)
+	spec.Programs.NfAccept.SetAutoload(true)
+	spec.Programs.SkLookupPass.SetAutoload(true)
+	skel, err := spec.Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer skel.Close()
+
+	l, err := skel.Programs.NfAccept.AttachNetfilter(link.NetfilterProtoIPv4, link.NetfilterInetLocalOut, 0)
+	if errors.Is(err, ebpf.ErrNotSupported) {
+		t.Logf("netfilter links are not supported by this kernel: %v", err)
+	} else if err != nil {
+		t.Fatal(err)
+	} else if info, err := l.Info(); err != nil || info.Type != link.NetfilterType {
+		t.Errorf("netfilter link info = %+v, %v", info, err)
+	}
+
+	p := newVethPair(t)
+	nl, err := skel.Programs.SkLookupPass.AttachNetNs("/run/netns/" + p.NS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, err := nl.Info(); err != nil || info.Type != link.NetNsType {
+		t.Errorf("sk_lookup link info = %+v, %v", info, err)
+	}
+	if err := skel.Detach(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nl.Info(); err == nil {
+		t.Error("the sk_lookup link still answers after Detach")
 	}
 }

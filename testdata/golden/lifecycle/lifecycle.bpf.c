@@ -174,6 +174,32 @@ int touch(void *ctx)
 	return 0;
 }
 
+/*
+ * Explicitly attached to targets the test makes: a software perf event of
+ * the test process, a netfilter hook, a network namespace. Off by default.
+ */
+__u64 perf_count = 0;
+
+SEC("?perf_event")
+int perf_sample(void *ctx)
+{
+	if (mine())
+		__sync_fetch_and_add(&perf_count, 1);
+	return 0;
+}
+
+SEC("?netfilter")
+int nf_accept(void *ctx)
+{
+	return 1; /* NF_ACCEPT */
+}
+
+SEC("?sk_lookup")
+int sk_lookup_pass(struct bpf_sk_lookup *ctx)
+{
+	return SK_PASS;
+}
+
 SEC("?kprobe/do_nanosleep")
 int kprobe_nanosleep(void *ctx)
 {

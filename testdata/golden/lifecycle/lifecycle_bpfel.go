@@ -23,7 +23,7 @@ const (
 	_ = bpfskel.EnforceVersion(bpfskel.GenVersion - 1)
 )
 
-// Bss mirrors section .bss of lifecycle.bpf.o (32 bytes).
+// Bss mirrors section .bss of lifecycle.bpf.o (40 bytes).
 type Bss struct {
 	_ structs.HostLayout
 	// RawCount is variable raw_count (8 bytes at offset 0).
@@ -34,15 +34,18 @@ type Bss struct {
 	UprobeCount uint64
 	// ManualCount is variable manual_count (8 bytes at offset 24).
 	ManualCount uint64
+	// PerfCount is variable perf_count (8 bytes at offset 32).
+	PerfCount uint64
 }
 
 func _() {
 	var x [1]struct{}
-	_ = x[unsafe.Sizeof(Bss{})-32]
+	_ = x[unsafe.Sizeof(Bss{})-40]
 	_ = x[unsafe.Offsetof(Bss{}.RawCount)]
 	_ = x[unsafe.Offsetof(Bss{}.TpCount)-8]
 	_ = x[unsafe.Offsetof(Bss{}.UprobeCount)-16]
 	_ = x[unsafe.Offsetof(Bss{}.ManualCount)-24]
+	_ = x[unsafe.Offsetof(Bss{}.PerfCount)-32]
 }
 
 // Data mirrors section .data of lifecycle.bpf.o (8 bytes).
@@ -111,8 +114,14 @@ const (
 	ProgramNameKprobeNanosleep = "kprobe_nanosleep"
 	// ProgramNameLsmFileOpen is the name of program lsm_file_open.
 	ProgramNameLsmFileOpen = "lsm_file_open"
+	// ProgramNameNfAccept is the name of program nf_accept.
+	ProgramNameNfAccept = "nf_accept"
+	// ProgramNamePerfSample is the name of program perf_sample.
+	ProgramNamePerfSample = "perf_sample"
 	// ProgramNameRawSysEnter is the name of program raw_sys_enter.
 	ProgramNameRawSysEnter = "raw_sys_enter"
+	// ProgramNameSkLookupPass is the name of program sk_lookup_pass.
+	ProgramNameSkLookupPass = "sk_lookup_pass"
 	// ProgramNameTcCountPkts is the name of program tc_count_pkts.
 	ProgramNameTcCountPkts = "tc_count_pkts"
 	// ProgramNameTouch is the name of program touch.
@@ -157,8 +166,14 @@ type Programs struct {
 	KprobeNanosleep *bpfskel.ProbeProgram
 	// LsmFileOpen is program lsm_file_open in section "?lsm/file_open" (LSM).
 	LsmFileOpen *bpfskel.Program
+	// NfAccept is program nf_accept in section "?netfilter" (Netfilter).
+	NfAccept *bpfskel.NetfilterProgram
+	// PerfSample is program perf_sample in section "?perf_event" (PerfEvent).
+	PerfSample *bpfskel.PerfEventProgram
 	// RawSysEnter is program raw_sys_enter in section "raw_tp/sys_enter" (RawTracepoint).
 	RawSysEnter *bpfskel.RawTracepointProgram
+	// SkLookupPass is program sk_lookup_pass in section "?sk_lookup" (SkLookup).
+	SkLookupPass *bpfskel.NetNsProgram
 	// TcCountPkts is program tc_count_pkts in section "tcx/ingress" (SchedCLS).
 	TcCountPkts *bpfskel.TCProgram
 	// Touch is program touch in section raw_tp (RawTracepoint).
@@ -186,6 +201,8 @@ type BssVars struct {
 	UprobeCount bpfskel.AtomicUint64Var
 	// ManualCount is variable manual_count (8 bytes at offset 24), with atomic access.
 	ManualCount bpfskel.AtomicUint64Var
+	// PerfCount is variable perf_count (8 bytes at offset 32), with atomic access.
+	PerfCount bpfskel.AtomicUint64Var
 }
 
 // DataVars holds the live variables of section .data of lifecycle.bpf.o: each
@@ -267,8 +284,14 @@ type ProgramSpecs struct {
 	KprobeNanosleep *bpfskel.ProgramSpec
 	// LsmFileOpen sets up program lsm_file_open before Load.
 	LsmFileOpen *bpfskel.ProgramSpec
+	// NfAccept sets up program nf_accept before Load.
+	NfAccept *bpfskel.ProgramSpec
+	// PerfSample sets up program perf_sample before Load.
+	PerfSample *bpfskel.ProgramSpec
 	// RawSysEnter sets up program raw_sys_enter before Load.
 	RawSysEnter *bpfskel.ProgramSpec
+	// SkLookupPass sets up program sk_lookup_pass before Load.
+	SkLookupPass *bpfskel.ProgramSpec
 	// TcCountPkts sets up program tc_count_pkts before Load.
 	TcCountPkts *bpfskel.ProgramSpec
 	// Touch sets up program touch before Load.
@@ -306,7 +329,7 @@ type Spec struct {
 // Open parses the embedded lifecycle.bpf.o. It fails when the embedded object is
 // not the one this file was generated from: regenerate the skeleton then.
 func Open() (*Spec, error) {
-	s, err := bpfskel.OpenSkeleton(ObjectName, _Object, "a22ea6e478e845c53207ebcf529424fe05cb6dfad5b9756594922793253a8a88", "lifecycle_bpfel.go")
+	s, err := bpfskel.OpenSkeleton(ObjectName, _Object, "0d59b74aff817e779130314de1c48c81679c3ba26891936384117fca17a828ac", "lifecycle_bpfel.go")
 	if err != nil {
 		return nil, err
 	}
@@ -326,7 +349,10 @@ func Open() (*Spec, error) {
 			FentryUnlinkat:  bpfskel.BindProgramSpec(b, ProgramNameFentryUnlinkat),
 			KprobeNanosleep: bpfskel.BindProgramSpec(b, ProgramNameKprobeNanosleep),
 			LsmFileOpen:     bpfskel.BindProgramSpec(b, ProgramNameLsmFileOpen),
+			NfAccept:        bpfskel.BindProgramSpec(b, ProgramNameNfAccept),
+			PerfSample:      bpfskel.BindProgramSpec(b, ProgramNamePerfSample),
 			RawSysEnter:     bpfskel.BindProgramSpec(b, ProgramNameRawSysEnter),
+			SkLookupPass:    bpfskel.BindProgramSpec(b, ProgramNameSkLookupPass),
 			TcCountPkts:     bpfskel.BindProgramSpec(b, ProgramNameTcCountPkts),
 			Touch:           bpfskel.BindProgramSpec(b, ProgramNameTouch),
 			TpSysEnter:      bpfskel.BindProgramSpec(b, ProgramNameTpSysEnter),
@@ -384,6 +410,7 @@ func (s *Spec) Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 	sk := &Skeleton{
 		Bss: BssVars{
 			ManualCount: bpfskel.BindAtomicUint64Var(b, vBss, "manual_count", 24),
+			PerfCount:   bpfskel.BindAtomicUint64Var(b, vBss, "perf_count", 32),
 			RawCount:    bpfskel.BindAtomicUint64Var(b, vBss, "raw_count", 0),
 			TpCount:     bpfskel.BindAtomicUint64Var(b, vBss, "tp_count", 8),
 			UprobeCount: bpfskel.BindAtomicUint64Var(b, vBss, "uprobe_count", 16),
@@ -410,7 +437,10 @@ func (s *Spec) Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 			FentryUnlinkat:  bpfskel.BindProgram(b, ProgramNameFentryUnlinkat),
 			KprobeNanosleep: bpfskel.BindProbeProgram(b, ProgramNameKprobeNanosleep),
 			LsmFileOpen:     bpfskel.BindProgram(b, ProgramNameLsmFileOpen),
+			NfAccept:        bpfskel.BindNetfilterProgram(b, ProgramNameNfAccept),
+			PerfSample:      bpfskel.BindPerfEventProgram(b, ProgramNamePerfSample),
 			RawSysEnter:     bpfskel.BindRawTracepointProgram(b, ProgramNameRawSysEnter),
+			SkLookupPass:    bpfskel.BindNetNsProgram(b, ProgramNameSkLookupPass),
 			TcCountPkts:     bpfskel.BindTCProgram(b, ProgramNameTcCountPkts),
 			Touch:           bpfskel.BindRawTracepointProgram(b, ProgramNameTouch),
 			TpSysEnter:      bpfskel.BindTracepointProgram(b, ProgramNameTpSysEnter),
