@@ -704,3 +704,23 @@ func TestLifecycleNetfilterAndSkLookup(t *testing.T) {
 		t.Error("the sk_lookup link still answers after Detach")
 	}
 }
+
+// TestLifecycleKprobe auto-attaches kprobe/do_nanosleep where the kernel
+// has kprobes, and counts the test's sleeps.
+func TestLifecycleKprobe(t *testing.T) {
+	spec := openLifecycle(t)
+	spec.Programs.KprobeNanosleep.SetAutoload(true)
+	skel := mustLoad(t, spec.Load)
+	if !kprobesAvailable() {
+		t.Skip("kprobes are absent (no kprobe PMU: CONFIG_KPROBES is off); TestLifecycleAttachFailureLeavesNothing checks the failure instead")
+	}
+	if err := skel.Attach(); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		unix.Nanosleep(&unix.Timespec{Nsec: 1000}, nil)
+	}
+	if n := skel.Bss.KprobeCount.Load(); n < 3 {
+		t.Errorf("kprobe_count = %d after 3 nanosleeps, want at least 3", n)
+	}
+}

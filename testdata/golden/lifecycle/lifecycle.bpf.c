@@ -200,9 +200,13 @@ int sk_lookup_pass(struct bpf_sk_lookup *ctx)
 	return SK_PASS;
 }
 
+__u64 kprobe_count = 0;
+
 SEC("?kprobe/do_nanosleep")
 int kprobe_nanosleep(void *ctx)
 {
+	if (mine())
+		__sync_fetch_and_add(&kprobe_count, 1);
 	return 0;
 }
 

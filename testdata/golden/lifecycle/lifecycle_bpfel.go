@@ -23,7 +23,7 @@ const (
 	_ = bpfskel.EnforceVersion(bpfskel.GenVersion - 1)
 )
 
-// Bss mirrors section .bss of lifecycle.bpf.o (40 bytes).
+// Bss mirrors section .bss of lifecycle.bpf.o (48 bytes).
 type Bss struct {
 	_ structs.HostLayout
 	// RawCount is variable raw_count (8 bytes at offset 0).
@@ -36,16 +36,19 @@ type Bss struct {
 	ManualCount uint64
 	// PerfCount is variable perf_count (8 bytes at offset 32).
 	PerfCount uint64
+	// KprobeCount is variable kprobe_count (8 bytes at offset 40).
+	KprobeCount uint64
 }
 
 func _() {
 	var x [1]struct{}
-	_ = x[unsafe.Sizeof(Bss{})-40]
+	_ = x[unsafe.Sizeof(Bss{})-48]
 	_ = x[unsafe.Offsetof(Bss{}.RawCount)]
 	_ = x[unsafe.Offsetof(Bss{}.TpCount)-8]
 	_ = x[unsafe.Offsetof(Bss{}.UprobeCount)-16]
 	_ = x[unsafe.Offsetof(Bss{}.ManualCount)-24]
 	_ = x[unsafe.Offsetof(Bss{}.PerfCount)-32]
+	_ = x[unsafe.Offsetof(Bss{}.KprobeCount)-40]
 }
 
 // Data mirrors section .data of lifecycle.bpf.o (8 bytes).
@@ -203,6 +206,8 @@ type BssVars struct {
 	ManualCount bpfskel.AtomicUint64Var
 	// PerfCount is variable perf_count (8 bytes at offset 32), with atomic access.
 	PerfCount bpfskel.AtomicUint64Var
+	// KprobeCount is variable kprobe_count (8 bytes at offset 40), with atomic access.
+	KprobeCount bpfskel.AtomicUint64Var
 }
 
 // DataVars holds the live variables of section .data of lifecycle.bpf.o: each
@@ -329,7 +334,7 @@ type Spec struct {
 // Open parses the embedded lifecycle.bpf.o. It fails when the embedded object is
 // not the one this file was generated from: regenerate the skeleton then.
 func Open() (*Spec, error) {
-	s, err := bpfskel.OpenSkeleton(ObjectName, _Object, "0d59b74aff817e779130314de1c48c81679c3ba26891936384117fca17a828ac", "lifecycle_bpfel.go")
+	s, err := bpfskel.OpenSkeleton(ObjectName, _Object, "baf53b9769c435d909863cc57eae4caa41b51d10759aea188900b9ef5dd0fafa", "lifecycle_bpfel.go")
 	if err != nil {
 		return nil, err
 	}
@@ -409,6 +414,7 @@ func (s *Spec) Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 	vRodata := bpfskel.BindSection[Rodata](b, SectionNameRodata)
 	sk := &Skeleton{
 		Bss: BssVars{
+			KprobeCount: bpfskel.BindAtomicUint64Var(b, vBss, "kprobe_count", 40),
 			ManualCount: bpfskel.BindAtomicUint64Var(b, vBss, "manual_count", 24),
 			PerfCount:   bpfskel.BindAtomicUint64Var(b, vBss, "perf_count", 32),
 			RawCount:    bpfskel.BindAtomicUint64Var(b, vBss, "raw_count", 0),
