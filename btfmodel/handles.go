@@ -17,6 +17,12 @@ func (k handleKind) handle(m *Map) Handle {
 	if k.args != nil {
 		h.Args = k.args(m)
 	}
+	if m.Event != nil && m.EventTail >= 0 {
+		// The event type ends in a flexible array: the Tail variant of
+		// the handle, bound with the array's offset.
+		h.Name += "Tail"
+		h.Extra = []int{m.EventTail}
+	}
 	return h
 }
 
@@ -30,6 +36,26 @@ var handleKinds = map[ebpf.MapType]handleKind{
 	ebpf.Hash:    {"Map", keyValue},
 	ebpf.LRUHash: {"Map", keyValue},
 	ebpf.Array:   {"Map", keyValue},
+
+	ebpf.RingBuf:        {"RingBuf", eventArg},
+	ebpf.PerfEventArray: {"PerfEventArray", eventArg},
+
+	// Maps whose values user space writes as file descriptors, maps of
+	// maps and local storage (handles_fd.go).
+	ebpf.ProgramArray:  {"ProgArray", nil},
+	ebpf.CGroupArray:   {"CgroupArray", nil},
+	ebpf.XSKMap:        {"XSKMap", nil},
+	ebpf.SockMap:       {"SockMap", keyOnly},
+	ebpf.SockHash:      {"SockMap", keyOnly},
+	ebpf.ArrayOfMaps:   {"MapOfMaps", keyInner},
+	ebpf.HashOfMaps:    {"MapOfMaps", keyInner},
+	ebpf.DevMap:        {"Map", keyValue},
+	ebpf.DevMapHash:    {"Map", keyValue},
+	ebpf.CPUMap:        {"Map", keyValue},
+	ebpf.SkStorage:     {"Storage", valueOnly},
+	ebpf.TaskStorage:   {"Storage", valueOnly},
+	ebpf.InodeStorage:  {"Storage", valueOnly},
+	ebpf.CgroupStorage: {"Storage", valueOnly},
 }
 
 // handleOf returns the handle kind of the map ms describes, and whether it

@@ -26,6 +26,15 @@ type Options struct {
 	// unwanted, keyed "kind:cname" with kind one of map, program, variable,
 	// struct, union, enum, value (an enum constant).
 	Renames map[string]string
+	// Events name the C type of the records of ring buffers and perf event
+	// arrays, keyed by the map's C name: a struct, union, enum or typedef of
+	// the object's BTF. Event maps not listed get the object's only
+	// candidate event type, or raw records (see events.go).
+	Events map[string]string
+	// Types are C types to mirror even when no map or global reaches them
+	// (bpf2go's -type): named structs, unions, enums or typedefs of the
+	// object's BTF.
+	Types []string
 }
 
 // Load builds the model of the object whose bytes are data. file names the
@@ -56,11 +65,18 @@ func load(file string, data []byte, opts Options) (*Object, error) {
 	obj := &Object{File: file, ByteOrder: bo, Desc: spec, Digest: sha256.Sum256(data)}
 	obj.Names = skeletonNames(opts.Stem)
 
-	if err := modelMaps(obj, spec, n, ty); err != nil {
+	events, err := planEvents(spec, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := modelMaps(obj, spec, n, ty, events); err != nil {
 		return nil, err
 	}
 	modelPrograms(obj, spec, n)
 	if err := modelSections(obj, spec, opts.Stem, n, ty); err != nil {
+		return nil, err
+	}
+	if err := mirrorExtra(obj, spec, opts, ty); err != nil {
 		return nil, err
 	}
 
@@ -104,6 +120,7 @@ func skeletonNames(stem string) SkeletonNames {
 		Spec:     s + "Spec",
 		Open:     "Open" + s,
 		Load:     "Load" + s,
+		OpenMaps: "Open" + s + "Maps",
 		Object:   "_" + s + "Object",
 	}
 }
@@ -113,7 +130,7 @@ func isDataSection(name string) bool {
 	return strings.HasPrefix(name, ".bss") || strings.HasPrefix(name, ".data") || strings.HasPrefix(name, ".rodata")
 }
 
-func modelMaps(obj *Object, spec *ebpf.CollectionSpec, n *namer, ty *typer) error {
+func modelMaps(obj *Object, spec *ebpf.CollectionSpec, n *namer, ty *typer, events *eventPlan) error {
 	fields := n.scope("the Maps struct")
 	for _, name := range slices.Sorted(maps.Keys(spec.Maps)) {
 		ms := spec.Maps[name]
@@ -146,6 +163,14 @@ func modelMaps(obj *Object, spec *ebpf.CollectionSpec, n *namer, ty *typer) erro
 		}
 		if m.Value, err = ty.kvType(ms.Value, ms.ValueSize, hint+"Value", fmt.Sprintf("as the value of map %s", Display(name))); err != nil {
 			return fmt.Errorf("map %q: value: %w", name, err)
+		}
+		if m.Inner, err = ty.innerMap(ms, hint); err != nil {
+			return fmt.Errorf("map %q: inner map: %w", name, err)
+		}
+		if isEventMap(ms.Type) {
+			if err := events.apply(obj, m, ty); err != nil {
+				return err
+			}
 		}
 		m.Handle = kind.handle(m)
 		obj.Maps = append(obj.Maps, m)
@@ -235,7 +260,7 @@ func modelSections(obj *Object, spec *ebpf.CollectionSpec, stem string, n *namer
 func checkPackageScope(obj *Object, n *namer) {
 	pkg := n.scope("the package")
 	sk := obj.Names
-	for _, id := range []string{sk.Skeleton, sk.Maps, sk.Programs, sk.Spec, sk.Open, sk.Load} {
+	for _, id := range []string{sk.Skeleton, sk.Maps, sk.Programs, sk.Spec, sk.Open, sk.Load, sk.OpenMaps} {
 		pkg.add(id, origin{kind: "skeleton", cname: id})
 	}
 	for _, d := range obj.Decls {

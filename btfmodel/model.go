@@ -49,6 +49,7 @@ type SkeletonNames struct {
 	Spec     string // the opened, not yet loaded object
 	Open     string // func () (*Spec, error)
 	Load     string // func (*LoadOptions) (*Skeleton, error)
+	OpenMaps string // func (bpfskel.MapSource) (*bpfskel.Opened[Maps], error)
 	Object   string // unexported variable holding the embedded ELF
 
 	// Lifecycle names (btfmodel/lifecycle.go).
@@ -64,6 +65,9 @@ type SkeletonNames struct {
 type Handle struct {
 	Name string
 	Args []*Type
+	// Extra are integer arguments of the bind call after the map's name:
+	// BindRingBufTail takes the offset of the event's flexible array.
+	Extra []int
 }
 
 // Typed reports whether the map gets a typed handle.
@@ -87,6 +91,22 @@ type Map struct {
 
 	// ConstName is the exported constant holding CName.
 	ConstName string
+
+	// Inner is the inner map template of a map of maps
+	// (__array(values, struct { ... })), with its own Key and Value; nil
+	// for other maps.
+	Inner *Map
+
+	// Event is the Go type of the records of a ring buffer or perf event
+	// array: the type named by -event, else the object's only candidate
+	// event type, else the runtime's RawEvent. nil for other maps.
+	Event *Type
+	// EventTail is the byte offset of Event's trailing flexible array
+	// member, whose contents follow the fixed part of each record; -1 when
+	// it has none.
+	EventTail int
+	// EventSize is the size of Event in bytes (0 for RawEvent).
+	EventSize int
 
 	Desc *ebpf.MapSpec
 }
@@ -134,12 +154,15 @@ const (
 	Array
 	// Named refers to a declared type, Decl.
 	Named
+	// Runtime is a type of the runtime package named Basic
+	// (bpfskel.RawEvent).
+	Runtime
 )
 
 // Type is a Go type expression.
 type Type struct {
 	Kind  TypeKind
-	Basic string // Basic: the predeclared type's name
+	Basic string // Basic: the predeclared type's name; Runtime: the runtime type's name
 	Len   int    // Array
 	Elem  *Type  // Array
 	Decl  *Decl  // Named

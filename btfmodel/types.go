@@ -197,6 +197,8 @@ func sizeOf(t *Type) int {
 		return t.Len * sizeOf(t.Elem)
 	case Named:
 		return t.Decl.Size
+	case Runtime:
+		return 0 // RawEvent
 	}
 	switch t.Basic {
 	case "bool", "byte", "int8", "uint8":

@@ -110,6 +110,8 @@ func typeCode(t *btfmodel.Type) jen.Code {
 		return jen.Index(jen.Lit(t.Len)).Add(typeCode(t.Elem))
 	case btfmodel.Named:
 		return jen.Id(t.Decl.GoName)
+	case btfmodel.Runtime:
+		return jen.Qual(runtimePath, t.Basic)
 	}
 	return jen.Id(t.Basic)
 }

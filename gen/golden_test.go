@@ -19,7 +19,8 @@ var update = flag.Bool("update", false, "rewrite the expected output of the gold
 
 // goldenDir holds one directory per case: NAME.bpf.c, the object NAME.bpf.o
 // built from it, optionally renames.txt (one -rename KIND:CNAME=GoName a
-// line), and either the expected skeleton NAME_bpfel.go (a real package,
+// line), events.txt (one -event MAP=TYPE a line) and types.txt (one -type
+// NAME a line), and either the expected skeleton NAME_bpfel.go (a real package,
 // compiled and vetted) or error.golden, the expected error.
 const goldenDir = "../testdata/golden"
 
@@ -62,8 +63,22 @@ func generate(t *testing.T, c goldenCase) (map[string][]byte, error) {
 			renames[key] = to
 		}
 	}
+	opts := btfmodel.Options{Renames: renames}
+	if text, err := os.ReadFile(filepath.Join(c.dir, "events.txt")); err == nil {
+		opts.Events = map[string]string{}
+		for _, line := range strings.Fields(string(text)) {
+			m, typ, ok := strings.Cut(line, "=")
+			if !ok {
+				t.Fatalf("%s/events.txt: %q is not MAP=TYPE", c.dir, line)
+			}
+			opts.Events[m] = typ
+		}
+	}
+	if text, err := os.ReadFile(filepath.Join(c.dir, "types.txt")); err == nil {
+		opts.Types = strings.Fields(string(text))
+	}
 	base := filepath.Base(c.obj)
-	model, err := btfmodel.Load(base, data, btfmodel.Options{Renames: renames})
+	model, err := btfmodel.Load(base, data, opts)
 	if err != nil {
 		return nil, err
 	}

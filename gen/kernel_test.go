@@ -1,9 +1,11 @@
 package gen_test
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/cilium/ebpf"
@@ -206,11 +208,20 @@ func TestShapesRodataBeforeLoad(t *testing.T) {
 // bytes still holds exactly the kernel's bytes.
 func TestFallbacksInKernel(t *testing.T) {
 	skel := mustLoad(t, fallbacks.Load)
-	if skel.Maps.Events == nil || skel.Maps.Events.Type() != ebpf.RingBuf {
-		t.Errorf("events bound as %v, want the ring buffer", skel.Maps.Events)
+	if skel.Maps.Events == nil || skel.Maps.Events.Map().Type() != ebpf.RingBuf {
+		t.Fatalf("events bound as %v, want the ring buffer", skel.Maps.Events)
+	}
+	// The ring buffer has no known event type: its records are raw bytes.
+	rd, err := skel.Maps.Events.NewReader()
+	if err != nil {
+		t.Fatal(err)
 	}
 	if _, err := skel.Programs.Touch.TestRun(nil); err != nil {
 		t.Fatal(err)
+	}
+	rd.SetDeadline(time.Now().Add(5 * time.Second))
+	if rec, err := rd.ReadRaw(); err != nil || !bytes.Equal(rec, []byte{0, 0, 0, 0}) {
+		t.Errorf("events record = %x, %v; want the 4-byte zero touch writes", rec, err)
 	}
 	f, err := skel.Maps.Flags.Lookup(0)
 	if err != nil {

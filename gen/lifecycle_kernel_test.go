@@ -371,31 +371,11 @@ func TestLifecycleXDPAndTCX(t *testing.T) {
 	}
 }
 
-// cgroup2Root returns where the cgroup2 hierarchy is mounted, or "".
-func cgroup2Root() string {
-	data, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return ""
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		fields := strings.Fields(line)
-		for i, f := range fields {
-			if f == "-" && i+1 < len(fields) && fields[i+1] == "cgroup2" && len(fields) > 4 {
-				return fields[4]
-			}
-		}
-	}
-	return ""
-}
-
 // TestLifecycleCgroup attaches a cgroup_skb program to the root of the
 // cgroup2 hierarchy and counts the test's own UDP packet.
 func TestLifecycleCgroup(t *testing.T) {
 	skel := mustLoad(t, openLifecycle(t).Load)
-	root := cgroup2Root()
-	if root == "" {
-		t.Skip("no cgroup2 hierarchy is mounted: cgroup programs cannot attach")
-	}
+	root := cgroup2Root(t)
 	if _, err := skel.Programs.CgroupEgress.AttachCgroup(root); err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/cilium/ebpf"
 	"github.com/dave/jennifer/jen"
 
 	"github.com/bpfskel/bpfskel/btfmodel"
@@ -41,6 +42,7 @@ func skeleton(f *jen.File, obj *btfmodel.Object, opts Options) {
 
 	specTypes(f, obj, opts)
 	loadMethod(f, obj)
+	openMapsFunc(f, obj)
 
 	f.Comment(fmt.Sprintf("%s opens and loads %s with the defaults: %s followed by %s.Load.", n.Load, file, n.Open, n.Spec))
 	f.Func().Id(n.Load).Params(jen.Id("opts").Op("*").Qual(runtimePath, "LoadOptions")).Params(jen.Op("*").Id(n.Skeleton), jen.Error()).Block(
@@ -92,6 +94,9 @@ func mapsStruct(f *jen.File, obj *btfmodel.Object) {
 
 func mapDoc(m *btfmodel.Map) string {
 	var kv string
+	if m.Event != nil {
+		return eventMapDoc(m)
+	}
 	if m.Key != nil {
 		kv = fmt.Sprintf(", key %s (%s), value %s (%s)", typeText(m.Key), plural(int(m.KeySize), "byte", "bytes"), typeText(m.Value), plural(int(m.ValueSize), "byte", "bytes"))
 	} else {
@@ -101,7 +106,7 @@ func mapDoc(m *btfmodel.Map) string {
 	if m.Flags != 0 {
 		s += fmt.Sprintf(", flags %s", mapFlags(m.Flags))
 	}
-	return s + "."
+	return s + "." + innerDoc(m)
 }
 
 // mapFlags spells the BPF_F_* map flags an object may declare.
@@ -146,7 +151,11 @@ func mapBind(m *btfmodel.Map) jen.Code {
 	if !m.Handle.Typed() {
 		return jen.Qual(runtimePath, "BindUntypedMap").Call(jen.Id("b"), name)
 	}
-	return instantiate(jen.Qual(runtimePath, "Bind"+m.Handle.Name), m.Handle.Args).Call(jen.Id("b"), name)
+	args := []jen.Code{jen.Id("b"), name}
+	for _, x := range m.Handle.Extra {
+		args = append(args, jen.Lit(x))
+	}
+	return instantiate(jen.Qual(runtimePath, "Bind"+m.Handle.Name), m.Handle.Args).Call(args...)
 }
 
 // instantiate adds type arguments to a generic name; none leaves it alone.
@@ -175,16 +184,12 @@ func programsStruct(f *jen.File, obj *btfmodel.Object) {
 // handle by name; the runtime checks each against the object.
 func loadMethod(f *jen.File, obj *btfmodel.Object) {
 	n := obj.Names
-	maps := jen.Dict{}
-	for _, m := range obj.Maps {
-		maps[jen.Id(m.GoName)] = mapBind(m)
-	}
 	progs := jen.Dict{}
 	for _, p := range obj.Programs {
 		progs[jen.Id(p.GoName)] = jen.Qual(runtimePath, "Bind"+programHandle(p)).Call(jen.Id("b"), jen.Id(p.ConstName))
 	}
 	skel := jen.Dict{
-		jen.Id("Maps"):     jen.Id(n.Maps).Values(maps),
+		jen.Id("Maps"):     mapsValue(obj),
 		jen.Id("Programs"): jen.Id(n.Programs).Values(progs),
 		jen.Id("coll"):     jen.Id("c"),
 	}
@@ -210,4 +215,23 @@ func loadMethod(f *jen.File, obj *btfmodel.Object) {
 	f.Comment("binds every handle of the skeleton. opts may be nil; fields set in it win")
 	f.Comment("over the Spec's settings.")
 	f.Func().Params(jen.Id("s").Op("*").Id(n.Spec)).Id("Load").Params(jen.Id("opts").Op("*").Qual(runtimePath, "LoadOptions")).Params(jen.Op("*").Id(n.Skeleton), jen.Error()).Block(body...)
+}
+
+// eventMapDoc documents a ring buffer or perf event array by its records.
+func eventMapDoc(m *btfmodel.Map) string {
+	var rec string
+	switch {
+	case m.Event.Kind == btfmodel.Runtime:
+		rec = "raw records of unknown type (read them with ReadRaw)"
+	case m.EventTail >= 0:
+		rec = fmt.Sprintf("records %s (%s) and the contents of its flexible array from byte %d (Tail)",
+			typeText(m.Event), plural(m.EventSize, "byte", "bytes"), m.EventTail)
+	default:
+		rec = fmt.Sprintf("records %s (%s)", typeText(m.Event), plural(m.EventSize, "byte", "bytes"))
+	}
+	s := fmt.Sprintf("%s is map %s: %s, %s", m.GoName, btfmodel.Display(m.CName), m.Type, rec)
+	if m.Type == ebpf.RingBuf {
+		s += fmt.Sprintf(", %s", plural(int(m.MaxEntries), "byte", "bytes"))
+	}
+	return s + "."
 }

@@ -40,7 +40,7 @@ func TestUntrustedNames(t *testing.T) {
 		File:      evil + ".o",
 		ByteOrder: binary.LittleEndian,
 		Names: btfmodel.SkeletonNames{Skeleton: "Skeleton", Maps: "Maps", Programs: "Programs",
-			Spec: "Spec", Open: "Open", Load: "Load", Object: "_Object",
+			Spec: "Spec", Open: "Open", Load: "Load", OpenMaps: "OpenMaps", Object: "_Object",
 			MapSpecs: "MapSpecs", ProgramSpecs: "ProgramSpecs", ObjectName: "ObjectName"},
 		Maps: []*btfmodel.Map{{CName: evil, GoName: "M", ConstName: "MapNameM", Handle: btfmodel.Handle{Name: "Map", Args: []*btfmodel.Type{u32, stv}},
 			Type: ebpf.Hash, KeySize: 4, ValueSize: 4, MaxEntries: 1, Key: u32, Value: stv}},
@@ -80,7 +80,7 @@ func TestUntrustedNames(t *testing.T) {
 		}
 	}
 	sort.Strings(decls)
-	want := []string{"Load", "Open", "_", "_", "_", "_",
+	want := []string{"Load", "Open", "OpenMaps", "_", "_", "_", "_",
 		"const EA", "const MapNameM", "const ObjectName", "const ProgramNameP", "const SectionNameData", "const _", "const _",
 		"method Attach", "method Close", "method Collection", "method CollectionSpec", "method Detach", "method Load", "method M",
 		"method SetKernelBTF", "method SetM", "method SetVerifierLog", "method String",

@@ -35,14 +35,46 @@ func (r renameFlag) Set(s string) error {
 	return nil
 }
 
+// eventFlag collects repeated -event MAP=TYPE flags.
+type eventFlag map[string]string
+
+func (e eventFlag) String() string { return "" }
+
+func (e eventFlag) Set(s string) error {
+	m, typ, ok := strings.Cut(s, "=")
+	if !ok || m == "" || typ == "" {
+		return fmt.Errorf("%q is not MAP=TYPE", s)
+	}
+	if _, dup := e[m]; dup {
+		return fmt.Errorf("map %s is given an event type twice", m)
+	}
+	e[m] = typ
+	return nil
+}
+
+// typeFlag collects repeated -type NAME flags.
+type typeFlag []string
+
+func (t *typeFlag) String() string { return "" }
+
+func (t *typeFlag) Set(s string) error {
+	if s == "" {
+		return fmt.Errorf("-type needs a C type name")
+	}
+	*t = append(*t, s)
+	return nil
+}
+
 type config struct {
 	obj, pkg, out, stem string
 	check               bool
 	renames             renameFlag
+	events              eventFlag
+	types               typeFlag
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
-	c := &config{renames: renameFlag{}}
+	c := &config{renames: renameFlag{}, events: eventFlag{}}
 	fs := flag.NewFlagSet("bpfskel", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.obj, "obj", "", "the compiled BPF object (clang -g -target bpf); required")
@@ -51,8 +83,10 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.stem, "stem", "", "prefix of the skeleton's identifiers and output file names (default: none, files named after the object)")
 	fs.BoolVar(&c.check, "check", false, "write nothing; fail if the files on disk are not what would be written")
 	fs.Var(c.renames, "rename", "give a C thing a Go name, as KIND:CNAME=GoName (KIND: map, program, variable, struct, union, enum, value, member TYPE.FIELD); repeatable")
+	fs.Var(c.events, "event", "the C type of the records of a ring buffer or perf event array, as MAP=TYPE (a struct, union, enum or typedef); repeatable")
+	fs.Var(&c.types, "type", "also mirror the named C struct, union, enum or typedef, as bpf2go's -type; repeatable")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: bpfskel -obj FILE.bpf.o [-pkg NAME] [-out DIR] [-stem NAME] [-rename KIND:CNAME=GoName]... [-check]")
+		fmt.Fprintln(stderr, "usage: bpfskel -obj FILE.bpf.o [-pkg NAME] [-out DIR] [-stem NAME] [-rename KIND:CNAME=GoName]... [-event MAP=TYPE]... [-type NAME]... [-check]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -76,7 +110,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("reading the object: %w", err)
 	}
-	obj, err := btfmodel.Load(filepath.Base(c.obj), data, btfmodel.Options{Stem: c.stem, Renames: c.renames})
+	obj, err := btfmodel.Load(filepath.Base(c.obj), data, btfmodel.Options{Stem: c.stem, Renames: c.renames, Events: c.events, Types: c.types})
 	if err != nil {
 		return err
 	}

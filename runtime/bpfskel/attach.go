@@ -91,7 +91,7 @@ func (c *Collection) Attach() error {
 			continue
 		}
 		sec := ""
-		if ps := c.spec.Programs[name]; ps != nil {
+		if ps := c.programSpec(name); ps != nil {
 			sec = ps.SectionName
 		}
 		a, err := parseSection(sec)
@@ -123,6 +123,15 @@ func (c *Collection) Attach() error {
 		return err
 	}
 	return nil
+}
+
+// programSpec returns the spec the program called name was loaded from, or
+// nil (a Collection from OpenMaps has none).
+func (c *Collection) programSpec(name string) *ebpf.ProgramSpec {
+	if c == nil || c.spec == nil {
+		return nil
+	}
+	return c.spec.Programs[name]
 }
 
 // Detach closes every link of the collection, those of [Collection.Attach]

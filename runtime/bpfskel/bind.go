@@ -81,7 +81,15 @@ func (b *Binder) findMap(name string) *ebpf.Map {
 	}
 	m := coll.Maps[name]
 	if m == nil {
+		if b.c.from != nil {
+			// OpenMaps was asked for other maps only.
+			return nil
+		}
 		b.fail("map %q: not found in the loaded object", name)
+		return nil
+	}
+	if !b.checkOpened(name, m) {
+		return nil
 	}
 	return m
 }
@@ -92,7 +100,7 @@ func (b *Binder) checkSize(name, what string, goSize uintptr, objSize uint32) bo
 	if uint64(goSize) == uint64(objSize) {
 		return true
 	}
-	b.fail("map %q: %s is %d bytes in Go, %d in the object", name, what, goSize, objSize)
+	b.fail("map %q: %s is %d bytes in Go, %d in %s", name, what, goSize, objSize, b.c.origin(name))
 	return false
 }
 

@@ -105,11 +105,12 @@ func newCollectionFromSpec(name string, spec *ebpf.CollectionSpec, opts LoadOpti
 	if spec == nil {
 		return nil, fmt.Errorf("%s: load: nil CollectionSpec", name)
 	}
+	opts = withDefaultPinPath(spec, opts)
 	coll, err := ebpf.NewCollectionWithOptions(spec, opts)
 	if err != nil {
-		return nil, loadError(name, spec, err)
+		return nil, loadError(name, spec, explainPinned(spec, opts, err))
 	}
-	return &Collection{name: name, coll: coll, spec: spec}, nil
+	return &Collection{name: name, coll: coll, spec: spec, specs: mapSpecs(spec)}, nil
 }
 
 // Collection is a loaded BPF object: its maps, its programs and every view
@@ -126,6 +127,13 @@ type Collection struct {
 	seq    uint64
 	views  map[io.Closer]uint64 // open views, with their creation order
 	links  []ownedLink          // attached links, in attach order
+
+	// specs are copies of the object's map specs: the templates of inner
+	// maps, and what maps opened from elsewhere are checked against.
+	specs map[string]*ebpf.MapSpec
+	// from says where each map of a Collection made by OpenMaps came from;
+	// nil for a Collection the object was loaded into.
+	from map[string]string
 }
 
 // Collection returns the underlying cilium/ebpf collection, the escape
@@ -139,10 +147,12 @@ func (c *Collection) Collection() *ebpf.Collection {
 }
 
 // Close detaches every link (see [Collection.Attach]), then closes the
-// programs, every view created from the collection (by [MmapArray.Mmap]
-// and [BindSection]) and the maps. Close is idempotent: later calls return
-// nil. It is safe after a failed load, bind or attach. The returned error
-// joins every failure.
+// programs, every view and reader created from the collection (by
+// [MmapArray.Mmap], [BindSection], [RingBuf.NewReader] and
+// [PerfEventArray.NewReader]), every inner map handle still open (from
+// [MapOfMaps.NewInner] and [MapOfMaps.Lookup]) and the maps. Close is
+// idempotent: later calls return nil. It is safe after a failed load, bind
+// or attach. The returned error joins every failure.
 func (c *Collection) Close() error {
 	if c == nil {
 		return nil
@@ -189,7 +199,7 @@ func (c *Collection) Close() error {
 	return nil
 }
 
-// registerLocked records an open view so Close can close it. The caller
+// registerLocked records an open view or reader so Close can close it. The caller
 // holds c.mu and has checked that the collection is not closed.
 func (c *Collection) registerLocked(v io.Closer) {
 	if c.views == nil {

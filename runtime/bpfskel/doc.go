@@ -24,7 +24,7 @@
 //     capability (CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN).
 //  4. A [Binder] resolves every map, program, data section and global
 //     variable into a typed handle: [BindMap], [BindMmapArray],
-//     [BindSection], [BindProgram] and the typed program handles
+//     [BindSection], [BindRingBuf], [BindPerfEventArray], [BindProgram] and the typed program handles
 //     ([XDPProgram], [TCProgram], [CgroupProgram], [ProbeProgram], ...),
 //     and per variable [Var], [ReadOnlyVar], [AtomicUint64Var] (and the
 //     other integer widths) and [ArrayVar]. Each bind checks what it can
@@ -56,6 +56,44 @@
 // miss, no allocation. Key and value types must be plain data (no Go
 // pointers, strings, slices, maps, interfaces, channels or functions);
 // binding refuses anything else.
+//
+// # Maps of file descriptors, maps of maps and local storage
+//
+// Some maps hold kernel objects that user space names by file descriptor.
+// [ProgArray] fills tail call slots with [Program] handles; [CgroupArray],
+// [XSKMap] and [SockMap] take cgroup directories and sockets. [MapOfMaps]
+// creates inner maps from the object's __array(values, ...) template,
+// typed with the template's key and value types, and opens the inner map
+// under a key as a typed [InnerMap]. [Storage] reads and writes socket,
+// task, inode and cgroup local storage keyed by a socket, a pidfd, an open
+// file or a cgroup directory. Where the kernel refuses a user space
+// operation (reading a cgroup array or an XSK map, socket cookies from
+// 4-byte sockmap values) the handle has no such method or says why.
+//
+// # Pinning and maps loaded by others
+//
+// Maps declared with LIBBPF_PIN_BY_NAME are pinned and reused under
+// LoadOptions.Maps.PinPath, by default [DefaultPinPath] as with libbpf;
+// every handle can also [Map.Pin] and [Map.Unpin] itself. [OpenMaps]
+// (through a generated package's OpenMaps) opens typed handles on maps
+// another process loaded, found by [PinnedIn], [PinnedAt], [ByName] or
+// [ByID], checked by the same [Binder] and against the object.
+//
+// # Event readers
+//
+// Ring buffers and perf event arrays bind as [RingBuf] and [PerfEventArray],
+// generic over the event type E their records hold. [RingBuf.NewReader] and
+// [PerfEventArray.NewReader] return readers built on cilium/ebpf's ringbuf
+// and perf packages. ReadInto copies each record into the caller's *E with
+// no reflection and no allocation (one record buffer is reused); a record
+// that does not fit E is an error wrapping [ErrRecordSize] naming both
+// sizes. An E ending in a flexible array member is bound with
+// [BindRingBufTail] or [BindPerfEventArrayTail]: records may then be
+// longer, and Tail returns the array's contents. Maps whose event type is
+// unknown use [RawEvent] and ReadRaw. Readers support deadlines
+// (SetDeadline), context cancellation (ReadContext), lost-sample counts for
+// perf ([PerfReader.LostSamples]), and Close, which [Collection.Close] also
+// calls, interrupts a blocked read with [ErrClosed].
 //
 // # Memory safety of views
 //

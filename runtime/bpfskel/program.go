@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"reflect"
 	"strings"
 	"time"
 
@@ -34,6 +35,15 @@ func (p *Program) Base() *Program { return p }
 
 // AnyProgram is *Program or any typed program handle.
 type AnyProgram interface{ Base() *Program }
+
+// programOf returns the plain handle behind h, or nil for a nil handle
+// (also a nil typed pointer: a program left out by autoload).
+func programOf(h AnyProgram) *Program {
+	if v := reflect.ValueOf(h); !v.IsValid() || (v.Kind() == reflect.Pointer && v.IsNil()) {
+		return nil
+	}
+	return h.Base()
+}
 
 // Program returns the underlying cilium/ebpf program, the escape hatch for
 // attaching it with github.com/cilium/ebpf/link or anything else this
@@ -378,7 +388,7 @@ func bindProgram(b *Binder, name string) *Program {
 		return nil
 	}
 	sec := ""
-	if ps := b.c.spec.Programs[name]; ps != nil {
+	if ps := b.c.programSpec(name); ps != nil {
 		sec = ps.SectionName
 	}
 	return &Program{name: name, section: sec, p: p, owner: b.c}
@@ -415,7 +425,7 @@ func BindTCProgram(b *Binder, name string) *TCProgram {
 func BindCgroupProgram(b *Binder, name string) *CgroupProgram {
 	return wrapProgram(b, name, func(p Program) *CgroupProgram {
 		at := ebpf.AttachNone
-		if ps := b.c.spec.Programs[name]; ps != nil {
+		if ps := b.c.programSpec(name); ps != nil {
 			at = ps.AttachType
 		}
 		return &CgroupProgram{program: p, attachType: at}

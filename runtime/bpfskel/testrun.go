@@ -43,11 +43,7 @@ type progTestRunAttr struct {
 // the kernel measured it. C must be plain data mirroring the program's
 // context type byte for byte ([XDPContext] for XDP programs).
 func TestRunContext[C any](handle AnyProgram, in TestRunInput[C]) (TestRunResult, error) {
-	// A nil typed handle (a program left out by autoload) in the interface.
-	if v := reflect.ValueOf(handle); !v.IsValid() || (v.Kind() == reflect.Pointer && v.IsNil()) {
-		return TestRunResult{}, errNilProgram
-	}
-	p := handle.Base()
+	p := programOf(handle)
 	if p == nil || p.p == nil {
 		return TestRunResult{}, errNilProgram
 	}

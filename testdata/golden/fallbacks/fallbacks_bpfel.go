@@ -80,8 +80,8 @@ const (
 
 // Maps holds a typed handle for each map of fallbacks.bpf.o.
 type Maps struct {
-	// Events is map events: RingBuf, key 0 bytes, value 0 bytes, 4096 entries.
-	Events *ebpf.Map
+	// Events is map events: RingBuf, raw records of unknown type (read them with ReadRaw), 4096 bytes.
+	Events *bpfskel.RingBuf[bpfskel.RawEvent]
 	// Flags is map flags: LRUHash, key uint32 (4 bytes), value Flagged (32 bytes), 8 entries.
 	Flags *bpfskel.Map[uint32, Flagged]
 	// Pcpu is map pcpu: PerCPUArray, key 4 bytes, value 8 bytes, 1 entry.
@@ -165,7 +165,7 @@ func Open() (*Spec, error) {
 	spec := &Spec{
 		DataCustom: bpfskel.BindSectionSpec[DataCustom](b, SectionNameDataCustom),
 		Maps: MapSpecs{
-			Events: bpfskel.BindMapSpec(b, MapNameEvents, false),
+			Events: bpfskel.BindMapSpec(b, MapNameEvents, true),
 			Flags:  bpfskel.BindMapSpec(b, MapNameFlags, true),
 			Pcpu:   bpfskel.BindMapSpec(b, MapNamePcpu, false),
 			Sized:  bpfskel.BindMapSpec(b, MapNameSized, true),
@@ -213,7 +213,7 @@ func (s *Spec) Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 			View:      vDataCustom,
 		},
 		Maps: Maps{
-			Events: bpfskel.BindUntypedMap(b, MapNameEvents),
+			Events: bpfskel.BindRingBuf[bpfskel.RawEvent](b, MapNameEvents),
 			Flags:  bpfskel.BindMap[uint32, Flagged](b, MapNameFlags),
 			Pcpu:   bpfskel.BindUntypedMap(b, MapNamePcpu),
 			Sized:  bpfskel.BindMap[[4]byte, [8]byte](b, MapNameSized),
@@ -225,6 +225,26 @@ func (s *Spec) Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 		return nil, err
 	}
 	return sk, nil
+}
+
+// OpenMaps opens typed handles on the maps of fallbacks.bpf.o that another process
+// (or an earlier run) loaded, without loading anything. from finds them pinned in
+// a bpffs directory (bpfskel.PinnedIn), at given paths (bpfskel.PinnedAt), by
+// name among the kernel's maps (bpfskel.ByName) or by ID (bpfskel.ByID). Each map
+// is checked against the object as Load checks it. Close the result when done.
+func OpenMaps(from bpfskel.MapSource) (*bpfskel.Opened[Maps], error) {
+	s, err := bpfskel.Open("fallbacks.bpf.o", _Object)
+	if err != nil {
+		return nil, err
+	}
+	return bpfskel.OpenMaps(s, from, func(b *bpfskel.Binder) Maps {
+		return Maps{
+			Events: bpfskel.BindRingBuf[bpfskel.RawEvent](b, MapNameEvents),
+			Flags:  bpfskel.BindMap[uint32, Flagged](b, MapNameFlags),
+			Pcpu:   bpfskel.BindUntypedMap(b, MapNamePcpu),
+			Sized:  bpfskel.BindMap[[4]byte, [8]byte](b, MapNameSized),
+		}
+	})
 }
 
 // Load opens and loads fallbacks.bpf.o with the defaults: Open followed by Spec.Load.

@@ -466,6 +466,26 @@ func (s *Spec) Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 	return sk, nil
 }
 
+// OpenMaps opens typed handles on the maps of lifecycle.bpf.o that another process
+// (or an earlier run) loaded, without loading anything. from finds them pinned in
+// a bpffs directory (bpfskel.PinnedIn), at given paths (bpfskel.PinnedAt), by
+// name among the kernel's maps (bpfskel.ByName) or by ID (bpfskel.ByID). Each map
+// is checked against the object as Load checks it. Close the result when done.
+func OpenMaps(from bpfskel.MapSource) (*bpfskel.Opened[Maps], error) {
+	s, err := bpfskel.Open("lifecycle.bpf.o", _Object)
+	if err != nil {
+		return nil, err
+	}
+	return bpfskel.OpenMaps(s, from, func(b *bpfskel.Binder) Maps {
+		return Maps{
+			CgroupCount: bpfskel.BindMap[uint32, uint64](b, MapNameCgroupCount),
+			Resizable:   bpfskel.BindMap[uint32, uint64](b, MapNameResizable),
+			TcCount:     bpfskel.BindMap[uint32, uint64](b, MapNameTcCount),
+			XdpCount:    bpfskel.BindMap[uint32, uint64](b, MapNameXdpCount),
+		}
+	})
+}
+
 // Load opens and loads lifecycle.bpf.o with the defaults: Open followed by Spec.Load.
 func Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 	s, err := Open()

@@ -726,6 +726,24 @@ func (s *Spec) Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 	return sk, nil
 }
 
+// OpenMaps opens typed handles on the maps of shapes.bpf.o that another process
+// (or an earlier run) loaded, without loading anything. from finds them pinned in
+// a bpffs directory (bpfskel.PinnedIn), at given paths (bpfskel.PinnedAt), by
+// name among the kernel's maps (bpfskel.ByName) or by ID (bpfskel.ByID). Each map
+// is checked against the object as Load checks it. Close the result when done.
+func OpenMaps(from bpfskel.MapSource) (*bpfskel.Opened[Maps], error) {
+	s, err := bpfskel.Open("shapes.bpf.o", _Object)
+	if err != nil {
+		return nil, err
+	}
+	return bpfskel.OpenMaps(s, from, func(b *bpfskel.Binder) Maps {
+		return Maps{
+			ShapesIn:  bpfskel.BindMap[ShapeKey, Shape](b, MapNameShapesIn),
+			ShapesOut: bpfskel.BindMap[uint32, Shape](b, MapNameShapesOut),
+		}
+	})
+}
+
 // Load opens and loads shapes.bpf.o with the defaults: Open followed by Spec.Load.
 func Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 	s, err := Open()
