@@ -38,7 +38,9 @@ type objectKey struct {
 // file's name. A mismatch is an error wrapping [ErrStale] that names the
 // object, the generated file, both digests and the fix: the skeleton's
 // types would not describe the object, so loading it could return wrong
-// data.
+// data. The digest of a verified elf is remembered by its address and
+// length, so elf must not change afterwards: generated code passes its
+// embedded object, which never does.
 func OpenSkeleton(name string, elf []byte, digest, generated string) (*Spec, error) {
 	if name == "" {
 		name = defaultObjectName
