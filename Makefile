@@ -36,6 +36,7 @@ BPF_CFLAGS ?= -g -O2 -D__TARGET_ARCH_x86 -Wall \
 
 # The big-endian golden case: the same C, for a big-endian BPF target.
 testdata/golden/bigendian/bigendian.bpf.o: BPF_TARGET = bpfeb
+testdata/golden/layoutbe/layoutbe.bpf.o: BPF_TARGET = bpfeb
 
 .PHONY: all objects setup demo generate test check-stale fuzz FORCE
 

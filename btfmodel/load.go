@@ -248,7 +248,8 @@ func modelSections(obj *Object, spec *ebpf.CollectionSpec, stem string, n *namer
 			GoName: Identifier(stem) + goName}
 		ty.order = append(ty.order, d)
 		sn := &Section{CName: name, GoName: goName, Decl: d, ReadOnly: strings.HasPrefix(name, ".rodata"), Desc: ms}
-		if err := ty.layout(d, items, 0); err != nil {
+		// Sections are mapped at page boundaries: any alignment fits.
+		if err := ty.layout(d, items, 0, 8); err != nil {
 			return fmt.Errorf("section %s: %w", Display(name), err)
 		}
 		obj.Sections = append(obj.Sections, sn)

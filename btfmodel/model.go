@@ -154,8 +154,9 @@ const (
 	Array
 	// Named refers to a declared type, Decl.
 	Named
-	// Runtime is a type of the runtime package named Basic
-	// (bpfskel.RawEvent).
+	// Runtime is a type of the runtime package bpfskel named Basic:
+	// Uint128 or Int128, laid out in the object's byte order, or RawEvent,
+	// the record of a ring or perf buffer whose C type is unknown.
 	Runtime
 )
 
@@ -190,12 +191,24 @@ type Decl struct {
 	// "anonymous union in struct foo".
 	Origin string
 
-	Size  int // bytes, as in BTF
+	Size  int // bytes, as in BTF; for a section, padded up to Align (see DataSize)
 	Align int // the largest alignment Go gives it on any GOARCH
+	// CAlign is the alignment C gives the type on the BPF target as its BTF
+	// implies it (natural alignment, 1 when packed; BTF does not record
+	// aligned(N)). Align always divides it.
+	CAlign int
+	// DataSize is a section's size in the object when Size adds Go's tail
+	// padding to it; 0 otherwise.
+	DataSize int
 
 	Fields []*Field // Struct: in offset order, padding included, covering Size exactly
 
 	Members []*Member // Union: one accessor pair each
+
+	// Accessors read and write what no Go field can hold: bitfields,
+	// members Go cannot align, flexible arrays. In a struct they work on
+	// its unexported storage fields, in a union on its storage.
+	Accessors []*Accessor
 
 	Underlying string       // Enum: basic type
 	Values     []*EnumValue // Enum: in BTF order
@@ -217,8 +230,9 @@ type Field struct {
 	// embedded so that the union's accessors are promoted, as C promotes its
 	// members.
 	Embedded bool
-	// Note explains a fallback: padding that hides bitfields, a misaligned
-	// member kept as bytes, a pointer kept as an integer.
+	// Note explains a fallback: the storage of bitfields or of a misaligned
+	// member (read through the Decl's Accessors), a pointer kept as an
+	// integer, a static variable kept as padding.
 	Note string
 }
 
@@ -242,4 +256,43 @@ type EnumValue struct {
 	// Value holds the bits; Signed enums interpret them as int64.
 	Value  uint64
 	Signed bool
+}
+
+// UnionStorage is the unexported byte-array field holding a union's value.
+const UnionStorage = "raw"
+
+// AccessKind is how an Accessor reaches its value.
+type AccessKind int
+
+const (
+	// Bitfield reads BitSize bits at bit BitOff of Storage (the target's bit
+	// numbering), sign-extended when Signed.
+	Bitfield AccessKind = iota
+	// Unaligned reads a scalar (integer, float, bool, enum, 128-bit) from
+	// the bytes of Storage at Offset in the object's byte order.
+	Unaligned
+	// Copy reads an aggregate (struct, union, array) from the bytes of
+	// Storage at Offset, byte for byte.
+	Copy
+	// Tail is a flexible or zero-length trailing array: elements of Type
+	// from byte Offset of a record held in a byte buffer to its end. It
+	// has no storage in the struct and no setter.
+	Tail
+)
+
+// Accessor is a getter (GoName) and setter (Setter) pair for a C member
+// that no Go field can mirror.
+type Accessor struct {
+	Kind   AccessKind
+	CName  string
+	GoName string
+	Setter string // "" for Tail
+	Type   *Type  // the value's Go type; Tail: the element type
+	// Storage is the Go field holding the bytes: an unexported byte array
+	// of the struct, or UnionStorage. "" for Tail.
+	Storage string
+	Offset  int // bytes into Storage (Tail: into the record)
+	BitOff  int // Bitfield: bits into Storage
+	BitSize int // Bitfield: width, 1 to 64
+	Signed  bool
 }

@@ -1,6 +1,7 @@
 package btfmodel
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -65,6 +66,17 @@ func shape(d *Decl) []string {
 	for _, v := range d.Values {
 		out = append(out, v.GoName+"="+itoa(int(int64(v.Value))))
 	}
+	kinds := map[AccessKind]string{Bitfield: "bits", Unaligned: "unaligned", Copy: "copy", Tail: "tail"}
+	for _, a := range d.Accessors {
+		s := a.GoName + "/" + a.Setter + " " + kinds[a.Kind] + " " + a.Storage + "@" + itoa(a.Offset) + ":" + typeStr(a.Type)
+		if a.Kind == Bitfield {
+			s += " bits " + itoa(a.BitOff) + "+" + itoa(a.BitSize)
+			if a.Signed {
+				s += " signed"
+			}
+		}
+		out = append(out, s)
+	}
 	return out
 }
 
@@ -76,6 +88,8 @@ func typeStr(t *Type) string {
 		return "[" + itoa(t.Len) + "]" + typeStr(t.Elem)
 	case Named:
 		return t.Decl.GoName
+	case Runtime:
+		return "bpfskel." + t.Basic
 	}
 	return t.Basic
 }
@@ -118,38 +132,41 @@ func TestLayout(t *testing.T) {
 			size: 8,
 		},
 		{
-			name: "packed: misaligned members become bytes",
+			name: "packed: misaligned members become storage with accessors",
 			typ: &btf.Struct{Name: "pk", Size: 13, Members: []btf.Member{
 				member("a", u8, 0), member("b", u64, 1), member("c", u32, 9)}},
 			want: []string{"A@0:uint8",
-				"B@1:[8]byte // misaligned at offset 1 (packed), kept as bytes",
-				"C@9:[4]byte // misaligned at offset 9 (packed), kept as bytes"},
+				"raw1@1:[8]byte // member b (uint64), misaligned for Go: read and write it through the accessors",
+				"raw9@9:[4]byte // member c (uint32), misaligned for Go: read and write it through the accessors",
+				"B/SetB unaligned raw1@0:uint64", "C/SetC unaligned raw9@0:uint32"},
 			size: 1,
 		},
 		{
-			name: "packed at an aligned offset: size not a multiple of the alignment",
+			name: "packed at an aligned offset: every member gets accessors, alignment 1",
 			typ: &btf.Struct{Name: "pk2", Size: 12, Members: []btf.Member{
 				member("b", u64, 0), member("c", u32, 8)}},
-			want: []string{"B@0:[8]byte // kept as bytes: the 12-byte packed struct is not a multiple of its 8-byte alignment",
-				"C@8:uint32"},
-			size: 4,
+			want: []string{"raw0@0:[8]byte // member b (uint64), misaligned for Go: read and write it through the accessors",
+				"raw8@8:[4]byte // member c (uint32), misaligned for Go: read and write it through the accessors",
+				"B/SetB unaligned raw0@0:uint64", "C/SetC unaligned raw8@0:uint32"},
+			size: 1,
 		},
 		{
-			name: "bitfields become documented padding",
+			name: "bitfields get storage and accessors; signed ones sign-extend",
 			typ: &btf.Struct{Name: "bf", Size: 8, Members: []btf.Member{
 				{Name: "x", Type: u32, Offset: 0, BitfieldSize: 3},
-				{Name: "y", Type: u32, Offset: 3, BitfieldSize: 13},
+				{Name: "y", Type: s32, Offset: 3, BitfieldSize: 13},
 				member("z", u16, 2), member("w", u32, 4)}},
-			want: []string{"_@0:[2]byte // bitfields x:3, y:13 (not mirrored yet: read them through Desc)",
-				"Z@2:uint16", "W@4:uint32"},
+			want: []string{"raw0@0:[2]byte // bitfields x:3, y:13: read and write them through the accessors",
+				"Z@2:uint16", "W@4:uint32",
+				"X/SetX bits raw0@0:uint32 bits 0+3", "Y/SetY bits raw0@0:int32 bits 3+13 signed"},
 			size: 4,
 		},
 		{
-			name: "anonymous struct members are flattened, anonymous unions embedded",
+			name: "anonymous struct members are flattened, anonymous unions embedded and named after their first member",
 			typ: &btf.Struct{Name: "anon", Size: 16, Members: []btf.Member{
 				member("", &btf.Struct{Size: 8, Members: []btf.Member{member("p", u32, 0), member("q", u32, 4)}}, 0),
 				member("", &btf.Union{Size: 8, Members: []btf.Member{member("l", u64, 0), member("i", s32, 0)}}, 8)}},
-			want: []string{"P@0:uint32", "Q@4:uint32", "AnonUnion@8:AnonUnion embedded"},
+			want: []string{"P@0:uint32", "Q@4:uint32", "AnonLUnion@8:AnonLUnion embedded"},
 			size: 8,
 		},
 		{
@@ -275,5 +292,37 @@ func TestLoadRejectsNonBPF(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want prefix %q", tc.name, err, tc.want)
 		}
+	}
+}
+
+// TestAnonymousUnionNames: an anonymous union is named after its parent and
+// its first member (found through anonymous members), so its name does not
+// change when another anonymous union is added before it; its members,
+// those of anonymous structs and unions inside it included, are accessors
+// at their offsets.
+func TestAnonymousUnionNames(t *testing.T) {
+	lohi := &btf.Union{Size: 8, Members: []btf.Member{
+		member("", &btf.Struct{Size: 8, Members: []btf.Member{member("lo", u32, 0), member("hi", u32, 4)}}, 0),
+		member("", &btf.Union{Size: 1, Members: []btf.Member{member("b0", u8, 0)}}, 0),
+		member("all", u64, 0),
+	}}
+	other := &btf.Union{Size: 8, Members: []btf.Member{member("x", u64, 0)}}
+	one := &btf.Struct{Name: "s", Size: 8, Members: []btf.Member{member("", lohi, 0)}}
+	two := &btf.Struct{Name: "s", Size: 16, Members: []btf.Member{member("", other, 0), member("", lohi, 8)}}
+
+	d1, n1 := declOf(t, one)
+	d2, n2 := declOf(t, two)
+	if err := errors.Join(n1.err(), n2.err()); err != nil {
+		t.Fatal(err)
+	}
+	if got := d1.Fields[0].GoName; got != "SLoUnion" {
+		t.Errorf("union named %s, want SLoUnion", got)
+	}
+	if a, b := d1.Fields[0].GoName, d2.Fields[1].GoName; a != b || d2.Fields[0].GoName != "SXUnion" {
+		t.Errorf("names %s / %s and %s: adding a union renamed another", a, b, d2.Fields[0].GoName)
+	}
+	want := []string{"Lo/SetLo@0:uint32", "Hi/SetHi@4:uint32", "B0/SetB0@0:uint8", "All/SetAll@0:uint64"}
+	if diff := cmp.Diff(want, shape(d1.Fields[0].Type.Decl)); diff != "" {
+		t.Errorf("union members (-want +got):\n%s", diff)
 	}
 }

@@ -18,13 +18,14 @@ const maxDepth = 64
 
 // typer converts BTF types into Go type expressions and declarations.
 type typer struct {
-	n     *namer
-	decls map[btf.Type]*Decl
-	order []*Decl
+	n      *namer
+	decls  map[btf.Type]*Decl
+	aligns map[btf.Type]int // cAlign of structs and unions
+	order  []*Decl
 }
 
 func newTyper(n *namer) *typer {
-	return &typer{n: n, decls: map[btf.Type]*Decl{}}
+	return &typer{n: n, decls: map[btf.Type]*Decl{}, aligns: map[btf.Type]int{}}
 }
 
 var (
@@ -185,7 +186,10 @@ func intType(v *btf.Int) (*Type, string, error) {
 		}
 		return basic(fmt.Sprintf("%s%d", prefix, v.Size*8)), "", nil
 	case 16:
-		return bytesOf(16), fmt.Sprintf("C %s (128-bit) kept as 16 bytes in the object's byte order", v.Name), nil
+		if v.Encoding == btf.Signed {
+			return &Type{Kind: Runtime, Basic: "Int128"}, "", nil
+		}
+		return &Type{Kind: Runtime, Basic: "Uint128"}, "", nil
 	}
 	return nil, "", fmt.Errorf("integer %s has a size of %d bytes, which no Go type has", Display(v.Name), v.Size)
 }
@@ -198,7 +202,10 @@ func sizeOf(t *Type) int {
 	case Named:
 		return t.Decl.Size
 	case Runtime:
-		return 0 // RawEvent
+		if t.Basic == rawEventName {
+			return 0 // a raw record's size is the record's
+		}
+		return 16 // Uint128, Int128
 	}
 	switch t.Basic {
 	case "bool", "byte", "int8", "uint8":
@@ -220,8 +227,74 @@ func alignOf(t *Type) int {
 		return alignOf(t.Elem)
 	case Named:
 		return t.Decl.Align
+	case Runtime:
+		return 8 // two uint64 halves
 	}
 	return sizeOf(t)
+}
+
+// isScalar reports whether t is read whole by an Unaligned accessor.
+func isScalar(t *Type) bool {
+	switch t.Kind {
+	case Basic, Runtime:
+		return true
+	case Named:
+		return t.Decl.Kind == Enum
+	}
+	return false
+}
+
+// cAlign is the alignment C gives t on the BPF target, as its BTF implies
+// it: the natural alignment of scalars (16 for __int128, as clang gives
+// it), the largest member alignment of structs and unions, and 1 for a
+// packed struct or union (one whose members or size break natural
+// alignment; libbpf's btf_dump uses the same rule). BTF does not record
+// aligned(N), so an over-aligned type is only seen through the offsets and
+// padding it causes, which the layout reproduces.
+func (ty *typer) cAlign(t btf.Type, depth int) int {
+	if depth > maxDepth {
+		return 1
+	}
+	t = skipQualifiers(t)
+	switch v := t.(type) {
+	case *btf.Typedef:
+		return ty.cAlign(v.Type, depth+1)
+	case *btf.Int:
+		return max(1, int(v.Size))
+	case *btf.Float:
+		return max(1, int(v.Size))
+	case *btf.Enum:
+		return max(1, int(v.Size))
+	case *btf.Pointer:
+		return 8
+	case *btf.Array:
+		return ty.cAlign(v.Type, depth+1)
+	case *btf.Struct:
+		return ty.compositeAlign(v, v.Members, v.Size, depth)
+	case *btf.Union:
+		return ty.compositeAlign(v, v.Members, v.Size, depth)
+	}
+	return 1
+}
+
+func (ty *typer) compositeAlign(t btf.Type, members []btf.Member, size uint32, depth int) int {
+	if a, ok := ty.aligns[t]; ok {
+		return a
+	}
+	a := 1
+	for _, m := range members {
+		ma := ty.cAlign(m.Type, depth+1)
+		if m.BitfieldSize == 0 && (m.Offset%8 != 0 || uint32(m.Offset/8)%uint32(ma) != 0) {
+			a = 0 // packed
+			break
+		}
+		a = max(a, ma)
+	}
+	if a == 0 || size%uint32(a) != 0 {
+		a = 1
+	}
+	ty.aligns[t] = a
+	return a
 }
 
 // decl returns the declaration for a struct, union or enum, creating it the
@@ -260,9 +333,13 @@ func (ty *typer) decl(t btf.Type, hint, where string, depth int) (*Decl, error) 
 	var err error
 	switch v := t.(type) {
 	case *btf.Struct:
-		err = ty.layoutStruct(d, v.Members, depth)
+		items, ferr := flatten(v.Members, 0, depth, false)
+		if ferr != nil {
+			return nil, fmt.Errorf("%s: %w", cname(t), ferr)
+		}
+		err = ty.layout(d, items, depth, ty.cAlign(v, depth))
 	case *btf.Union:
-		err = ty.layoutUnion(d, v.Members, depth)
+		err = ty.layoutUnion(d, v, depth)
 	case *btf.Enum:
 		err = ty.layoutEnum(d, v)
 	}
@@ -298,8 +375,11 @@ type item struct {
 }
 
 // flatten expands the members of anonymous structs into their parent, as C
-// does for name lookup. Anonymous unions stay one item.
-func flatten(members []btf.Member, base uint32, depth int) ([]item, error) {
+// does for name lookup. In a struct (inUnion false) an anonymous union stays
+// one item, embedded so that its accessors are promoted; in a union every
+// anonymous member is expanded, each becoming accessors over the union's
+// storage.
+func flatten(members []btf.Member, base uint32, depth int, inUnion bool) ([]item, error) {
 	if depth > maxDepth {
 		return nil, fmt.Errorf("types nest deeper than %d levels", maxDepth)
 	}
@@ -309,13 +389,21 @@ func flatten(members []btf.Member, base uint32, depth int) ([]item, error) {
 		if m.Name == "" && m.BitfieldSize == 0 {
 			switch v := skipQualifiers(m.Type).(type) {
 			case *btf.Struct:
-				sub, err := flatten(v.Members, off, depth+1)
+				sub, err := flatten(v.Members, off, depth+1, inUnion)
 				if err != nil {
 					return nil, err
 				}
 				items = append(items, sub...)
 				continue
 			case *btf.Union:
+				if inUnion {
+					sub, err := flatten(v.Members, off, depth+1, true)
+					if err != nil {
+						return nil, err
+					}
+					items = append(items, sub...)
+					continue
+				}
 				items = append(items, item{typ: v, bitOff: off, embedded: true})
 				continue
 			}
@@ -325,62 +413,121 @@ func flatten(members []btf.Member, base uint32, depth int) ([]item, error) {
 	return items, nil
 }
 
-func (ty *typer) layoutStruct(d *Decl, members []btf.Member, depth int) error {
-	items, err := flatten(members, 0, depth)
-	if err != nil {
-		return err
+// firstName is the C name of the first named member of an anonymous union,
+// looking into anonymous members: what the union's Go name is made from, so
+// that it depends only on the union itself.
+func firstName(u *btf.Union) string {
+	var walk func(ms []btf.Member, depth int) string
+	walk = func(ms []btf.Member, depth int) string {
+		if depth > maxDepth {
+			return ""
+		}
+		for _, m := range ms {
+			if m.Name != "" {
+				return m.Name
+			}
+			switch v := skipQualifiers(m.Type).(type) {
+			case *btf.Struct:
+				if n := walk(v.Members, depth+1); n != "" {
+					return n
+				}
+			case *btf.Union:
+				if n := walk(v.Members, depth+1); n != "" {
+					return n
+				}
+			}
+		}
+		return ""
 	}
-	return ty.layout(d, items, depth)
+	return walk(u.Members, 0)
 }
 
-// layout places items in d, a struct of d.Size bytes: every byte is covered
-// by exactly one field, gaps and what Go cannot express become padding.
-func (ty *typer) layout(d *Decl, items []item, depth int) error {
+// bitGroup is a run of bitfields sharing bytes: one storage field.
+type bitGroup struct {
+	start, end int // bytes
+	names      []string
+	accs       []*Accessor
+	bitOffs    []uint32 // absolute bit offset of each accessor
+}
+
+// layout places items in d, a struct of d.Size bytes whose C alignment is
+// calign: every byte is covered by exactly one field. Gaps become padding;
+// bitfields and members Go cannot place get unexported byte storage and
+// accessors.
+func (ty *typer) layout(d *Decl, items []item, depth, calign int) error {
 	fields := ty.n.scope(fmt.Sprintf("%s %s", d.CKind, nameOrAnon(d.CName)))
+	d.CAlign = calign
 	cursor := 0
-	var opaque struct {
-		start, end int
-		names      []string
-	}
 	pad := func(from, to int, note string) {
 		if to > from {
 			d.Fields = append(d.Fields, &Field{GoName: "_", Offset: from, Size: to - from, Type: bytesOf(to - from), Note: note})
 		}
 	}
-	flushOpaque := func() {
-		if len(opaque.names) == 0 {
+	claim := func(a *Accessor) {
+		o := memberOrigin(d, a.CName)
+		fields.add(a.GoName, o)
+		if a.Setter != "" {
+			fields.add(a.Setter, o)
+		}
+	}
+	var group *bitGroup
+	flush := func() {
+		if group == nil {
 			return
 		}
-		pad(cursor, opaque.start, "")
-		pad(opaque.start, opaque.end, "bitfields "+strings.Join(opaque.names, ", ")+" (not mirrored yet: read them through Desc)")
-		d.Notes = append(d.Notes, fmt.Sprintf("bitfields %s are padding", strings.Join(opaque.names, ", ")))
-		cursor = opaque.end
-		opaque.names = nil
+		pad(cursor, group.start, "")
+		storage := fmt.Sprintf("raw%d", group.start)
+		note := "bitfields " + strings.Join(group.names, ", ")
+		d.Fields = append(d.Fields, &Field{GoName: storage, Offset: group.start, Size: group.end - group.start,
+			Type: bytesOf(group.end - group.start), Note: note + ": read and write them through the accessors"})
+		for i, a := range group.accs {
+			a.Storage, a.BitOff = storage, int(group.bitOffs[i])-8*group.start
+			d.Accessors = append(d.Accessors, a)
+		}
+		cursor = group.end
+		group = nil
 	}
-	anonUnions := 0
 	for _, it := range items {
 		if it.bitSize > 0 || it.bitOff%8 != 0 {
-			start := int(it.bitOff / 8)
-			end := int((it.bitOff + it.bitSize + 7) / 8)
 			if it.bitSize == 0 {
 				return fmt.Errorf("member %q starts at bit %d, inside a byte, without being a bitfield", it.cname, it.bitOff)
 			}
-			if len(opaque.names) == 0 {
-				opaque.start, opaque.end = start, end
+			start := int(it.bitOff / 8)
+			end := int((uint64(it.bitOff) + uint64(it.bitSize) + 7) / 8)
+			if end > d.Size {
+				return fmt.Errorf("bitfield %q ends at byte %d, past the end of the %d-byte type", it.cname, end, d.Size)
+			}
+			if group != nil && start >= group.end {
+				flush()
 			}
 			if start < cursor {
 				return fmt.Errorf("bitfield %q overlaps the member before it", it.cname)
 			}
-			opaque.start = min(opaque.start, start)
-			opaque.end = max(opaque.end, end)
-			opaque.names = append(opaque.names, fmt.Sprintf("%s:%d", nameOrAnon(it.cname), it.bitSize))
+			if group == nil {
+				group = &bitGroup{start: start, end: end}
+			}
+			group.end = max(group.end, end)
+			if it.cname == "" {
+				continue // unnamed bitfield: padding bits
+			}
+			group.names = append(group.names, fmt.Sprintf("%s:%d", Display(it.cname), it.bitSize))
+			a, err := ty.bitAccessor(d, it, depth)
+			if err != nil {
+				return err
+			}
+			if a == nil {
+				continue
+			}
+			claim(a)
+			group.accs = append(group.accs, a)
+			group.bitOffs = append(group.bitOffs, it.bitOff)
 			continue
 		}
 		off := int(it.bitOff / 8)
-		if len(opaque.names) > 0 && off >= opaque.end {
-			flushOpaque()
+		if group != nil && off >= group.end {
+			flush()
 		}
-		if off < cursor || len(opaque.names) > 0 {
+		if off < cursor || group != nil {
 			return fmt.Errorf("member %q at offset %d overlaps the member before it", it.cname, off)
 		}
 
@@ -395,11 +542,13 @@ func (ty *typer) layout(d *Decl, items []item, depth int) error {
 		hint := d.GoName + Identifier(it.cname)
 		where := fmt.Sprintf("in member %q of %s %s", it.cname, d.CKind, nameOrAnon(d.CName))
 		if it.embedded {
-			anonUnions++
-			hint = fmt.Sprintf("%sUnion", d.GoName)
-			if anonUnions > 1 {
-				hint = fmt.Sprintf("%sUnion%d", d.GoName, anonUnions)
+			// Named after the parent and the union's first member: the
+			// name does not depend on any other type of the object.
+			first := firstName(it.typ.(*btf.Union))
+			if first == "" {
+				first = fmt.Sprintf("At%d", off)
 			}
+			hint = d.GoName + Identifier(first) + "Union"
 			where = fmt.Sprintf("in %s %s", d.CKind, nameOrAnon(d.CName))
 		}
 		typ, note, err := ty.goType(it.typ, hint, where, depth+1)
@@ -407,49 +556,138 @@ func (ty *typer) layout(d *Decl, items []item, depth int) error {
 			return fmt.Errorf("member %q: %w", it.cname, err)
 		}
 		f.Type, f.Note, f.Size = typ, note, sizeOf(typ)
-		if it.embedded {
-			f.GoName, f.Embedded = typ.Decl.GoName, true
-			fields.add(f.GoName, origin{kind: "union", cname: hint})
-		} else {
-			o := memberOrigin(d, it.cname)
-			f.GoName = ty.n.name(o, it.cname)
-			fields.add(f.GoName, o)
-		}
 		if f.Size == 0 {
 			// A flexible array member or an empty struct: Go pads a
-			// trailing zero-size field, so it is left out.
-			d.Notes = append(d.Notes, fmt.Sprintf("zero-size member %q (a flexible array or an empty struct) is not mirrored", it.cname))
+			// trailing zero-size field, so it has no field.
+			if typ.Kind == Array && sizeOf(typ.Elem) > 0 && !it.embedded {
+				a := &Accessor{Kind: Tail, CName: it.cname, GoName: ty.n.name(memberOrigin(d, it.cname), it.cname), Type: typ.Elem, Offset: off}
+				claim(a)
+				d.Accessors = append(d.Accessors, a)
+				d.Notes = append(d.Notes, fmt.Sprintf("flexible array member %q has no storage: %s(buf) returns its elements from byte %d of a record in buf", it.cname, a.GoName, off))
+				continue
+			}
+			d.Notes = append(d.Notes, fmt.Sprintf("zero-size member %q (an empty struct or array) has no storage", it.cname))
 			continue
 		}
 		if off+f.Size > d.Size {
 			return fmt.Errorf("member %q ends at byte %d, past the end of the %d-byte type", it.cname, off+f.Size, d.Size)
 		}
 		pad(cursor, off, "")
-		if off%alignOf(typ) != 0 {
-			f.Note = joinNotes(f.Note, fmt.Sprintf("misaligned at offset %d (packed), kept as bytes", off))
-			f.Type, f.Embedded = bytesOf(f.Size), false
+		if ga := alignOf(typ); off%ga != 0 || calign%ga != 0 {
+			// Go cannot place the member here (a packed struct, or an
+			// offset its Go type cannot have): its bytes, with accessors.
+			a := &Accessor{Kind: Copy, CName: it.cname, Type: typ, Offset: 0}
+			if isScalar(typ) {
+				a.Kind = Unaligned
+			}
+			if it.embedded {
+				a.GoName = typ.Decl.GoName
+				d.Notes = append(d.Notes, fmt.Sprintf("the anonymous union at offset %d is misaligned: its members are read through %s()", off, a.GoName))
+			} else {
+				a.GoName = ty.n.name(memberOrigin(d, it.cname), it.cname)
+			}
+			a.Setter = "Set" + a.GoName
+			a.Storage = fmt.Sprintf("raw%d", off)
+			claim(a)
+			d.Accessors = append(d.Accessors, a)
+			f.GoName, f.CName, f.Type = a.Storage, "", bytesOf(f.Size)
+			f.Note = joinNotes(note, fmt.Sprintf("member %s (%s), misaligned for Go: read and write it through the accessors", Display(it.cname), typeName(typ)))
+			d.Fields = append(d.Fields, f)
+			cursor = off + f.Size
+			continue
+		}
+		if it.embedded {
+			f.GoName, f.Embedded = typ.Decl.GoName, true
+			fields.add(f.GoName, origin{kind: "union", cname: hint})
+			// Its accessors are promoted into this struct: they share the
+			// struct's namespace, as the members do in C.
+			for _, m := range typ.Decl.Members {
+				fields.add(m.GoName, memberOrigin(typ.Decl, m.CName))
+				fields.add(m.Setter, memberOrigin(typ.Decl, m.CName))
+			}
+			for _, a := range typ.Decl.Accessors {
+				claim(a)
+			}
+		} else {
+			o := memberOrigin(d, it.cname)
+			f.GoName = ty.n.name(o, it.cname)
+			fields.add(f.GoName, o)
 		}
 		d.Fields = append(d.Fields, f)
 		cursor = off + f.Size
 	}
-	flushOpaque()
+	flush()
 	pad(cursor, d.Size, "")
-	ty.fitAlignment(d)
+	d.Align = 1
+	for _, f := range d.Fields {
+		d.Align = max(d.Align, alignOf(f.Type))
+	}
+	if d.Size%d.Align != 0 {
+		if d.CKind != "section" {
+			return fmt.Errorf("its size of %d bytes is not a multiple of its %d-byte alignment", d.Size, d.Align)
+		}
+		// A section's value lives in an array map slot of
+		// roundup(size, 8) bytes: Go's tail padding fits in it.
+		d.DataSize = d.Size
+		d.Size = roundUp(d.Size, d.Align)
+		pad(d.DataSize, d.Size, fmt.Sprintf("Go's tail padding: the section is %d bytes, its map value slot %d", d.DataSize, roundUp(d.DataSize, 8)))
+	}
 	return nil
 }
 
-// fitAlignment keeps the Go struct exactly d.Size bytes: Go rounds a
-// struct's size up to its alignment, which a packed C struct need not be.
-// Fields whose alignment does not divide the size become bytes.
-func (ty *typer) fitAlignment(d *Decl) {
-	d.Align = 1
-	for _, f := range d.Fields {
-		if a := alignOf(f.Type); d.Size%a != 0 {
-			f.Note = joinNotes(f.Note, fmt.Sprintf("kept as bytes: the %d-byte packed %s is not a multiple of its %d-byte alignment", d.Size, d.CKind, a))
-			f.Type, f.Embedded = bytesOf(f.Size), false
-		}
-		d.Align = max(d.Align, alignOf(f.Type))
+func roundUp(x, a int) int { return (x + a - 1) / a * a }
+
+// typeName is how a model type reads in a note.
+func typeName(t *Type) string {
+	switch t.Kind {
+	case Array:
+		return fmt.Sprintf("[%d]%s", t.Len, typeName(t.Elem))
+	case Named:
+		return t.Decl.GoName
+	case Runtime:
+		return "bpfskel." + t.Basic
 	}
+	return t.Basic
+}
+
+// bitAccessor is the accessor of a named bitfield, without its storage; nil
+// (with a note on d) when its type has no Go integer that holds it.
+func (ty *typer) bitAccessor(d *Decl, it item, depth int) (*Accessor, error) {
+	a := &Accessor{Kind: Bitfield, CName: it.cname, BitSize: int(it.bitSize)}
+	t := skipQualifiers(it.typ)
+	for i := 0; i < maxDepth; i++ {
+		td, ok := t.(*btf.Typedef)
+		if !ok {
+			break
+		}
+		t = skipQualifiers(td.Type)
+	}
+	switch v := t.(type) {
+	case *btf.Int:
+		switch {
+		case v.Encoding == btf.Bool:
+			a.Type = basic("bool")
+		case v.Size <= 8:
+			prefix := "uint"
+			if v.Encoding == btf.Signed {
+				prefix, a.Signed = "int", true
+			}
+			a.Type = basic(fmt.Sprintf("%s%d", prefix, max(1, v.Size)*8))
+		}
+	case *btf.Enum:
+		typ, _, err := ty.goType(v, d.GoName+Identifier(it.cname), fmt.Sprintf("of bitfield %q of %s %s", it.cname, d.CKind, nameOrAnon(d.CName)), depth+1)
+		if err != nil {
+			return nil, fmt.Errorf("bitfield %q: %w", it.cname, err)
+		}
+		a.Type, a.Signed = typ, v.Signed
+	}
+	if a.Type == nil || it.bitSize > 64 || int(it.bitSize) > 8*sizeOf(a.Type) {
+		d.Notes = append(d.Notes, fmt.Sprintf("bitfield %q (%d bits of %s) has no Go integer type and no accessor", it.cname, it.bitSize, cname(it.typ)))
+		return nil, nil
+	}
+	a.GoName = ty.n.name(memberOrigin(d, it.cname), it.cname)
+	a.Setter = "Set" + a.GoName
+	return a, nil
 }
 
 func joinNotes(a, b string) string {
@@ -459,38 +697,53 @@ func joinNotes(a, b string) string {
 	return a + "; " + b
 }
 
-func (ty *typer) layoutUnion(d *Decl, members []btf.Member, depth int) error {
-	items, err := flatten(members, 0, depth)
+// layoutUnion gives a union one accessor pair per member: a Member when Go
+// can read the member in place, an Accessor over the storage otherwise
+// (bitfields, members misaligned for Go).
+func (ty *typer) layoutUnion(d *Decl, u *btf.Union, depth int) error {
+	items, err := flatten(u.Members, 0, depth, true)
 	if err != nil {
 		return err
 	}
+	calign := ty.cAlign(u, depth)
+	d.CAlign = calign
 	methods := ty.n.scope(fmt.Sprintf("the methods of union %s", nameOrAnon(d.CName)))
+	claim := func(getter, setter, cname string) {
+		methods.add(getter, memberOrigin(d, cname))
+		if setter != "" {
+			methods.add(setter, memberOrigin(d, cname))
+		}
+	}
 	d.Align = 1
-	anon := 0
 	for _, it := range items {
 		if it.bitSize > 0 || it.bitOff%8 != 0 {
-			d.Notes = append(d.Notes, fmt.Sprintf("bitfield member %q has no accessor yet", it.cname))
+			if it.bitSize == 0 {
+				return fmt.Errorf("member %q starts at bit %d, inside a byte, without being a bitfield", it.cname, it.bitOff)
+			}
+			if uint64(it.bitOff)+uint64(it.bitSize) > uint64(d.Size)*8 {
+				return fmt.Errorf("bitfield %q ends past the end of the %d-byte union", it.cname, d.Size)
+			}
+			if it.cname == "" {
+				continue
+			}
+			a, err := ty.bitAccessor(d, it, depth)
+			if err != nil {
+				return err
+			}
+			if a != nil {
+				a.Storage, a.BitOff = UnionStorage, int(it.bitOff)
+				claim(a.GoName, a.Setter, a.CName)
+				d.Accessors = append(d.Accessors, a)
+			}
 			continue
 		}
 		off := int(it.bitOff / 8)
 		hint := d.GoName + Identifier(it.cname)
 		where := fmt.Sprintf("in member %q of union %s", it.cname, nameOrAnon(d.CName))
-		if it.embedded {
-			anon++
-			hint = fmt.Sprintf("%sUnion%d", d.GoName, anon)
-			where = fmt.Sprintf("in union %s", nameOrAnon(d.CName))
-		}
 		typ, note, err := ty.goType(it.typ, hint, where, depth+1)
 		if err != nil {
 			return fmt.Errorf("member %q: %w", it.cname, err)
 		}
-		m := &Member{CName: it.cname, Offset: off, Type: typ, Note: note}
-		if it.embedded {
-			m.GoName = typ.Decl.GoName
-		} else {
-			m.GoName = ty.n.name(memberOrigin(d, it.cname), it.cname)
-		}
-		m.Setter = "Set" + m.GoName
 		size := sizeOf(typ)
 		switch {
 		case size == 0:
@@ -498,21 +751,21 @@ func (ty *typer) layoutUnion(d *Decl, members []btf.Member, depth int) error {
 			continue
 		case off+size > d.Size:
 			return fmt.Errorf("member %q ends at byte %d, past the end of the %d-byte union", it.cname, off+size, d.Size)
-		case off%alignOf(typ) != 0:
-			d.Notes = append(d.Notes, fmt.Sprintf("member %q is misaligned at offset %d and has no accessor", it.cname, off))
+		}
+		name := ty.n.name(memberOrigin(d, it.cname), it.cname)
+		if ga := alignOf(typ); off%ga != 0 || calign%ga != 0 {
+			a := &Accessor{Kind: Copy, CName: it.cname, GoName: name, Setter: "Set" + name, Type: typ, Storage: UnionStorage, Offset: off}
+			if isScalar(typ) {
+				a.Kind = Unaligned
+			}
+			claim(a.GoName, a.Setter, a.CName)
+			d.Accessors = append(d.Accessors, a)
 			continue
 		}
-		methods.add(m.GoName, memberOrigin(d, it.cname))
-		methods.add(m.Setter, memberOrigin(d, it.cname))
+		m := &Member{CName: it.cname, GoName: name, Setter: "Set" + name, Offset: off, Type: typ, Note: note}
+		claim(m.GoName, m.Setter, m.CName)
 		d.Align = max(d.Align, alignOf(typ))
 		d.Members = append(d.Members, m)
-	}
-	if d.Size%d.Align != 0 {
-		// A packed union: keep it byte-aligned so Go adds no tail padding;
-		// its accessors then read unaligned, which Go allows on every GOARCH
-		// only through byte copies, so drop them.
-		d.Notes = append(d.Notes, "packed union: no accessors")
-		d.Members, d.Align = nil, 1
 	}
 	return nil
 }

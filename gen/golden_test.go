@@ -49,6 +49,18 @@ func goldenCases(t *testing.T) []goldenCase {
 // the package directory.
 func generate(t *testing.T, c goldenCase) (map[string][]byte, error) {
 	t.Helper()
+	model, err := loadModel(t, c)
+	if err != nil {
+		return nil, err
+	}
+	base := filepath.Base(c.obj)
+	stem, _, _ := strings.Cut(base, ".")
+	return gen.Generate(model, gen.Options{Package: c.name, FileStem: stem, ObjectFile: base})
+}
+
+// loadModel models a case's object with the renames of its renames.txt.
+func loadModel(t *testing.T, c goldenCase) (*btfmodel.Object, error) {
+	t.Helper()
 	data, err := os.ReadFile(c.obj)
 	if err != nil {
 		t.Fatal(err)
@@ -77,13 +89,7 @@ func generate(t *testing.T, c goldenCase) (map[string][]byte, error) {
 	if text, err := os.ReadFile(filepath.Join(c.dir, "types.txt")); err == nil {
 		opts.Types = strings.Fields(string(text))
 	}
-	base := filepath.Base(c.obj)
-	model, err := btfmodel.Load(base, data, opts)
-	if err != nil {
-		return nil, err
-	}
-	stem, _, _ := strings.Cut(base, ".")
-	return gen.Generate(model, gen.Options{Package: c.name, FileStem: stem, ObjectFile: base})
+	return btfmodel.Load(filepath.Base(c.obj), data, opts)
 }
 
 func TestGolden(t *testing.T) {
@@ -152,7 +158,8 @@ func TestDeterministic(t *testing.T) {
 }
 
 // TestGoldenCompiles builds and vets the expected skeletons: little-endian
-// ones for a 64-bit and a 32-bit GOARCH, big-endian ones for s390x. The
+// ones for amd64, 386, arm64 and arm (64- and 32-bit, two alignments of
+// 64-bit integers), big-endian ones for s390x. The
 // layout guards make any layout drift a build error.
 func TestGoldenCompiles(t *testing.T) {
 	if testing.Short() {
@@ -170,7 +177,7 @@ func TestGoldenCompiles(t *testing.T) {
 		t.Fatalf("want golden skeletons of both byte orders, have %v", pkgs)
 	}
 	for _, target := range []struct{ goarch, suffix string }{
-		{"amd64", "bpfel"}, {"386", "bpfel"}, {"s390x", "bpfeb"},
+		{"amd64", "bpfel"}, {"386", "bpfel"}, {"arm64", "bpfel"}, {"arm", "bpfel"}, {"s390x", "bpfeb"},
 	} {
 		for _, verb := range []string{"build", "vet"} {
 			cmd := exec.Command("go", append([]string{verb}, pkgs[target.suffix]...)...)

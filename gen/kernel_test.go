@@ -2,7 +2,6 @@ package gen_test
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"testing"
 	"time"
@@ -21,14 +20,13 @@ import (
 // knownShape is shapes.bpf.c's SHAPE_KNOWN_VALUES, transcribed from the
 // table at the top of that file: the values fill writes and check expects.
 func knownShape() shapes.Shape {
-	le := binary.LittleEndian
 	var s shapes.Shape
 	s.S8, s.S16, s.S32, s.S64 = -100, -30000, -2000000000, -9000000000000000000
 	s.U8 = 200
 	s.Packed.P_a = 0x7f
-	le.PutUint32(s.Packed.P_b[:], 0x89abcdef)
-	le.PutUint16(s.Packed.P_c[:], 0x4321)
-	le.PutUint64(s.Packed.P_d[:], 0xfedcba9876543210)
+	s.Packed.SetP_b(0x89abcdef)
+	s.Packed.SetP_c(0x4321)
+	s.Packed.SetP_d(0xfedcba9876543210)
 	s.U16, s.U32, s.U64 = 60000, 4000000000, 18000000000000000000
 	s.Slong, s.Ulong, s.TypedefU64 = -1234567890123, 0xdeadbeefcafef00d, 0x0123456789abcdef
 	s.Flag = true
@@ -50,7 +48,7 @@ func knownShape() shapes.Shape {
 	return s
 }
 
-var shapeCmp = cmp.AllowUnexported(shapes.ValueU{}, shapes.NestedUnion{})
+var shapeCmp = cmp.AllowUnexported(shapes.ValueU{}, shapes.NestedU_wordUnion{}, shapes.PackedS{})
 
 // mustLoad loads a skeleton with load (a package's Load, or a Spec's Load
 // method) and closes it when t ends; a second Close by the test is harmless.
@@ -151,7 +149,7 @@ func TestShapesToKernel(t *testing.T) {
 		change func(*shapes.Shape)
 	}{
 		{1, func(s *shapes.Shape) { s.S8 = 1 }},
-		{7, func(s *shapes.Shape) { s.Packed.P_b[3] = 0 }},
+		{7, func(s *shapes.Shape) { s.Packed.SetP_b(0x00abcdef) }},
 		{16, func(s *shapes.Shape) { s.Flag = false }},
 		{18, func(s *shapes.Shape) { s.F64 = 2.25 }},
 		{22, func(s *shapes.Shape) { s.Big = shapes.Big64BIG_ONE }},
@@ -235,8 +233,11 @@ func TestFallbacksInKernel(t *testing.T) {
 	if got := raw[4:6]; got[0] != 0x0b || got[1] != 0x42 {
 		t.Errorf("bitfield bytes = % x, want 0b 42", got)
 	}
-	if want := [16]byte{3}; f.Wide != want {
-		t.Errorf("wide = % x, want 3 in the low byte", f.Wide)
+	if f.Urgent() != 1 || f.Level() != 5 || f.Code() != 0x42 {
+		t.Errorf("bitfields urgent %d level %d code %#x, want 1, 5, 0x42", f.Urgent(), f.Level(), f.Code())
+	}
+	if want := (bpfskel.Uint128{Lo: 3}); f.Wide != want {
+		t.Errorf("wide = %v, want 3", f.Wide)
 	}
 	custom, err := skel.DataCustom.Get(0)
 	if err != nil || custom.CustomVar != 5 {

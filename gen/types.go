@@ -1,6 +1,7 @@
 package gen
 
 import (
+	"encoding/binary"
 	"fmt"
 	"strconv"
 
@@ -16,8 +17,10 @@ func declare(f *jen.File, obj *btfmodel.Object, d *btfmodel.Decl) {
 	switch d.Kind {
 	case btfmodel.Struct:
 		structType(f, d)
+		accessors(f, obj, d, "s")
 	case btfmodel.Union:
 		unionType(f, d)
+		accessors(f, obj, d, "u")
 	case btfmodel.Enum:
 		enumType(f, d)
 	}
@@ -36,7 +39,11 @@ func docDecl(f *jen.File, obj *btfmodel.Object, d *btfmodel.Decl) {
 	default:
 		what = fmt.Sprintf("%s %s", d.CKind, btfmodel.Display(d.CName))
 	}
-	f.Comment(fmt.Sprintf("%s mirrors %s of %s (%s).", d.GoName, what, btfmodel.Display(obj.File), plural(d.Size, "byte", "bytes")))
+	size := plural(d.Size, "byte", "bytes")
+	if d.DataSize != 0 {
+		size = fmt.Sprintf("%s, padded to %d in Go", plural(d.DataSize, "byte", "bytes"), d.Size)
+	}
+	f.Comment(fmt.Sprintf("%s mirrors %s of %s (%s).", d.GoName, what, btfmodel.Display(obj.File), size))
 	if d.Kind == btfmodel.Union {
 		f.Comment("Its members share the storage; read and write them through the accessors.")
 	}
@@ -80,6 +87,9 @@ func structType(f *jen.File, d *btfmodel.Decl) {
 		case fl.Embedded:
 			c = jen.Comment(fmt.Sprintf("%s is the anonymous union at offset %d (%s); its accessors are promoted.",
 				fl.GoName, fl.Offset, plural(fl.Size, "byte", "bytes"))).Line()
+		case fl.CName == "" && !fl.Padding():
+			// Unexported storage of bitfields or a misaligned member: its
+			// note says which.
 		case !fl.Padding():
 			c = jen.Comment(fmt.Sprintf("%s is %s %s (%s at offset %d).",
 				fl.GoName, kind, btfmodel.Display(fl.CName), plural(fl.Size, "byte", "bytes"), fl.Offset)).Line()
@@ -99,7 +109,7 @@ func structType(f *jen.File, d *btfmodel.Decl) {
 
 // unionStorage is the unexported byte array holding a union's value; being
 // unexported, it cannot collide with an accessor.
-const unionStorage = "raw"
+const unionStorage = btfmodel.UnionStorage
 
 // unionType emits a union as its bytes, aligned like its most aligned
 // member by a zero-length array, with an accessor pair per member.
@@ -187,6 +197,12 @@ func layoutGuard(f *jen.File, d *btfmodel.Decl) {
 		}
 		body = append(body, guard(jen.Qual(unsafePath, "Offsetof").Call(jen.Id(d.GoName).Values().Dot(fl.GoName)), fl.Offset))
 	}
+	if d.Kind != btfmodel.Enum && d.CAlign > 1 {
+		// Go's alignment of the type divides C's: wherever C places it,
+		// Go could too (Go never aligns beyond 8, C's __int128 is 16).
+		body = append(body, jen.Id("_").Op("=").Id("x").Index(
+			jen.Lit(d.CAlign).Op("%").Qual(unsafePath, "Alignof").Call(jen.Id(d.GoName).Values())))
+	}
 	f.Line()
 	f.Func().Id("_").Params().Block(body...)
 }
@@ -196,4 +212,65 @@ func guard(expr *jen.Statement, want int) jen.Code {
 		expr = expr.Op("-").Lit(want)
 	}
 	return jen.Id("_").Op("=").Id("x").Index(expr)
+}
+
+// accessors emits the getter and setter of every bitfield, misaligned
+// member and flexible array of d: one-line calls into the runtime, which
+// reads the bytes in the object's byte order. recv names the receiver.
+func accessors(f *jen.File, obj *btfmodel.Object, d *btfmodel.Decl, recv string) {
+	le := obj.ByteOrder != binary.BigEndian
+	order := func(little, big string) string {
+		if le {
+			return little
+		}
+		return big
+	}
+	for _, a := range d.Accessors {
+		bytes := func() *jen.Statement {
+			if a.Offset == 0 {
+				return jen.Id(recv).Dot(a.Storage).Index(jen.Op(":"))
+			}
+			return jen.Id(recv).Dot(a.Storage).Index(jen.Lit(a.Offset).Op(":"))
+		}
+		self := jen.Id(recv).Op("*").Id(d.GoName)
+		var get, set jen.Code
+		var what string
+		switch a.Kind {
+		case btfmodel.Bitfield:
+			what = fmt.Sprintf("bitfield %s (%s at bit %d of %s)", btfmodel.Display(a.CName), plural(a.BitSize, "bit", "bits"), a.BitOff, a.Storage)
+			bits := jen.Qual(runtimePath, order("BitsLE", "BitsBE")).Call(bytes(), jen.Lit(a.BitOff), jen.Lit(a.BitSize))
+			switch {
+			case a.Type.Kind == btfmodel.Basic && a.Type.Basic == "bool":
+				get = bits.Op("!=").Lit(0)
+				set = jen.Qual(runtimePath, order("SetBitsLE", "SetBitsBE")).Call(bytes(), jen.Lit(a.BitOff), jen.Lit(a.BitSize), jen.Qual(runtimePath, "BoolBits").Call(jen.Id("v")))
+			case a.Signed:
+				get = jen.Add(typeCode(a.Type)).Call(jen.Qual(runtimePath, "SignExtend").Call(bits, jen.Lit(a.BitSize)))
+			default:
+				get = jen.Add(typeCode(a.Type)).Call(bits)
+			}
+			if set == nil {
+				set = jen.Qual(runtimePath, order("SetBitsLE", "SetBitsBE")).Call(bytes(), jen.Lit(a.BitOff), jen.Lit(a.BitSize), jen.Uint64().Call(jen.Id("v")))
+			}
+		case btfmodel.Unaligned:
+			what = fmt.Sprintf("member %s (%s at byte %d of %s, misaligned for Go)", btfmodel.Display(a.CName), typeText(a.Type), a.Offset, a.Storage)
+			get = jen.Qual(runtimePath, order("GetLE", "GetBE")).Types(typeCode(a.Type)).Call(bytes())
+			set = jen.Qual(runtimePath, order("SetLE", "SetBE")).Call(bytes(), jen.Id("v"))
+		case btfmodel.Copy:
+			what = fmt.Sprintf("member %s (%s at byte %d of %s, misaligned for Go)", btfmodel.Display(a.CName), typeText(a.Type), a.Offset, a.Storage)
+			get = jen.Qual(runtimePath, "Unaligned").Types(typeCode(a.Type)).Call(bytes())
+			set = jen.Qual(runtimePath, "SetUnaligned").Call(bytes(), jen.Id("v"))
+		case btfmodel.Tail:
+			f.Comment(fmt.Sprintf("%s returns the flexible array member %s of the record in buf: the", a.GoName, btfmodel.Display(a.CName)))
+			f.Comment(fmt.Sprintf("%s elements from byte %d to the end of buf, sharing its memory.", typeText(a.Type), a.Offset))
+			f.Comment("buf holds the whole record, as read from a ring buffer or perf buffer.")
+			f.Func().Params(jen.Op("*").Id(d.GoName)).Id(a.GoName).Params(jen.Id("buf").Index().Byte()).Params(jen.Index().Add(typeCode(a.Type)), jen.Error()).Block(
+				jen.Return(jen.Qual(runtimePath, "Tail").Types(typeCode(a.Type)).Call(jen.Id("buf"), jen.Lit(a.Offset))),
+			)
+			continue
+		}
+		f.Comment(fmt.Sprintf("%s returns %s.", a.GoName, what))
+		f.Func().Params(self.Clone()).Id(a.GoName).Params().Add(typeCode(a.Type)).Block(jen.Return(get))
+		f.Comment(fmt.Sprintf("%s sets %s.", a.Setter, what))
+		f.Func().Params(self).Id(a.Setter).Params(jen.Id("v").Add(typeCode(a.Type))).Block(set)
+	}
 }

@@ -233,8 +233,12 @@ func BindMmapArray[K, V any](b *Binder, name string) *MmapArray[K, V] {
 // BindSection maps the data section called name (".bss", ".data",
 // ".rodata", ".data.<suffix>", ...) and returns a view of it with a single
 // element of type T, the whole section. It checks that the section is a
-// one-entry BPF_F_MMAPABLE array whose value size is sizeof(T). The view is
-// closed by [Collection.Close]. On failure it returns nil and records the
+// one-entry BPF_F_MMAPABLE array whose value size is sizeof(T), or less by
+// at most the padding Go adds after the last variable: a section of 5
+// bytes whose first variable is a __u32 is an 8-byte Go struct. That
+// padding is memory the kernel allocates anyway: an array map stores each
+// value in roundup(value_size, 8) bytes, and the mapping is whole pages.
+// The view is closed by [Collection.Close]. On failure it returns nil and records the
 // reason in b.
 //
 // A frozen section (.rodata after loading) is mapped read-only.
@@ -248,10 +252,13 @@ func BindSection[T any](b *Binder, name string) *View[T] {
 	}
 	var t T
 	ok := b.checkPlain(name, "section", reflect.TypeFor[T]())
-	// A section may be larger than T: its last array can be resized
-	// before load (MapSpec.SetValueSize on the section).
-	if size := unsafe.Sizeof(t); uint64(size) > uint64(m.ValueSize()) {
-		b.fail("map %q: value is %d bytes in Go, %d in the object", name, size, m.ValueSize())
+	// T may be longer than the value by padding that stays inside the
+	// value's 8-byte slot (a data section's tail), and shorter when the
+	// array that ends the section was resized before load
+	// (Spec.ResizeArray); the skeleton's digest check guarantees that T
+	// was generated from this object.
+	if size, vs := uint64(unsafe.Sizeof(t)), uint64(m.ValueSize()); size > roundUp(vs, 8) {
+		b.fail("map %q: section is %d bytes in Go, %d in the object (Go may add at most the padding up to %d)", name, size, vs, roundUp(vs, 8))
 		ok = false
 	}
 	mmapable := b.checkMmapable(name, m)

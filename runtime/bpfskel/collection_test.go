@@ -172,16 +172,7 @@ func TestObjectRoundTrip(t *testing.T) {
 }
 
 func TestBindErrors(t *testing.T) {
-	spec, err := Open("sections.bpf.o", readObject(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	requireKernel(t)
-	c, err := spec.Load(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := loadSections(t)
 
 	b := NewBinder(c)
 	checks := []struct {
@@ -193,14 +184,15 @@ func TestBindErrors(t *testing.T) {
 		{BindMmapArray[uint32, uint64](b, "counts") != nil, `map "counts": is a Hash map; only an Array can be mmapped`},
 		{BindMap[uint32, *uint64](b, "counts") != nil, `map "counts": value type *uint64 cannot mirror BPF memory: ptr holds Go pointers`},
 		{BindMap[uint32, struct{ S string }](b, "counts") != nil, `field S: string holds Go pointers`},
-		{BindSection[bssSection](b, ".data") != nil, `map ".data": value is 8 bytes in Go, 4 in the object`},
+		{BindSection[[16]byte](b, ".data") != nil, `map ".data": section is 16 bytes in Go, 4 in the object (Go may add at most the padding up to 8)`},
+		{BindSection[[3]byte](b, ".data") != nil, `map ".data": section is 3 bytes in Go, 4 in the object`},
 		{BindSection[uint64](b, "counts") != nil, `map "counts": is a Hash map; only an Array can be mmapped`},
 		{BindSection[elem](b, "buf_map") != nil, `map "buf_map": has 4 entries, a data section has 1`},
 		{BindMap[uint32, uint64](b, "nope") != nil, `map "nope": not found`},
 		{BindSection[bssSection](b, ".kconfig") != nil, `map ".kconfig": not found`},
 		{BindProgram(b, "nope") != nil, `program "nope": not found`},
 	}
-	err = b.Err()
+	err := b.Err()
 	if err == nil {
 		t.Fatal("Err() = nil after failed binds")
 	}
@@ -269,4 +261,48 @@ func TestVersionGuard(t *testing.T) {
 	if MinVersion > GenVersion {
 		t.Fatalf("MinVersion %d > GenVersion %d", MinVersion, GenVersion)
 	}
+}
+
+// TestBindSectionTailPadding: a Go section struct may be longer than the
+// section by the padding up to the next multiple of 8, memory the kernel
+// allocates for the value anyway; reads and writes through it work.
+func TestBindSectionTailPadding(t *testing.T) {
+	c := loadSections(t)
+	type padded struct {
+		Magic uint32
+		_     [4]byte // past the 4-byte .data, inside its 8-byte slot
+	}
+	b := NewBinder(c)
+	v := BindSection[padded](b, ".data")
+	if err := b.Err(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := v.Get(0)
+	if err != nil || got.Magic != 0x1234 {
+		t.Fatalf("Get = %+v, %v; want magic 0x1234", got, err)
+	}
+	if err := v.Set(0, padded{Magic: 99}); err != nil {
+		t.Fatal(err)
+	}
+	ret, err := c.Collection().Programs["bump"].Run(&ebpf.RunOptions{})
+	if err != nil || ret != 100 {
+		t.Errorf("bump after setting magic to 99 = %d, %v; want 100", ret, err)
+	}
+}
+
+// loadSections loads the test object (or skips without a kernel) and
+// closes it when t ends.
+func loadSections(t *testing.T) *Collection {
+	t.Helper()
+	spec, err := Open("sections.bpf.o", readObject(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireKernel(t)
+	c, err := spec.Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }

@@ -95,6 +95,18 @@
 // perf ([PerfReader.LostSamples]), and Close, which [Collection.Close] also
 // calls, interrupts a blocked read with [ErrClosed].
 //
+// # Mirrored types
+//
+// A generated type mirrors its C type byte for byte, in the object's byte
+// order; a skeleton builds only on GOARCHes with that byte order. What Go
+// cannot spell as a field goes through generated accessors that call this
+// package: [BitsLE], [BitsBE] and their setters for bitfields (BTF's bit
+// numbering of each byte order), [GetLE]/[GetBE] and their setters for
+// scalars a packed struct misaligns, [Unaligned] for such aggregates, and
+// [Tail] for flexible array members. [Uint128] and [Int128] mirror
+// __int128. [Decode] and [Encode] fill any generated type from a byte slice
+// of exactly its size and back, without reflection per call or allocation.
+//
 // # Memory safety of views
 //
 // A [View] is a typed window onto the memory of a BPF_F_MMAPABLE array

@@ -165,7 +165,8 @@ func BindSectionSpec[T any](b *SpecBinder, name string) *T {
 	}
 	t := new(T)
 	size := unsafe.Sizeof(*t)
-	if uint64(size) > uint64(ms.ValueSize) {
+	// Go may pad the section's struct up to the value's 8-byte slot.
+	if uint64(size) > roundUp(uint64(ms.ValueSize), 8) {
 		b.fail("section %q: is %d bytes in Go, %d in the object", name, size, ms.ValueSize)
 		return nil
 	}

@@ -39,6 +39,7 @@ func _() {
 	_ = x[unsafe.Sizeof(Aligned16{})-16]
 	_ = x[unsafe.Offsetof(Aligned16{}.A16X)]
 	_ = x[unsafe.Offsetof(Aligned16{}.A16Y)-4]
+	_ = x[4%unsafe.Alignof(Aligned16{})]
 }
 
 // Big64 mirrors enum big64 of bigendian.bpf.o (8 bytes).
@@ -83,6 +84,7 @@ func _() {
 	var x [1]struct{}
 	_ = x[unsafe.Sizeof(Bss{})-16]
 	_ = x[unsafe.Offsetof(Bss{}.BssCounter)]
+	_ = x[8%unsafe.Alignof(Bss{})]
 }
 
 // Color mirrors enum color of bigendian.bpf.o (4 bytes).
@@ -126,6 +128,7 @@ func _() {
 	var x [1]struct{}
 	_ = x[unsafe.Sizeof(Data{})-4]
 	_ = x[unsafe.Offsetof(Data{}.DataFlag)]
+	_ = x[8%unsafe.Alignof(Data{})]
 }
 
 // Holes mirrors struct holes of bigendian.bpf.o (32 bytes).
@@ -154,6 +157,7 @@ func _() {
 	_ = x[unsafe.Offsetof(Holes{}.C)-16]
 	_ = x[unsafe.Offsetof(Holes{}.D)-20]
 	_ = x[unsafe.Offsetof(Holes{}.E)-24]
+	_ = x[8%unsafe.Alignof(Holes{})]
 }
 
 // Nested mirrors struct nested of bigendian.bpf.o (36 bytes).
@@ -171,8 +175,8 @@ type Nested struct {
 	AnonA uint32
 	// AnonB is member anon_b (4 bytes at offset 28).
 	AnonB uint32
-	// NestedUnion is the anonymous union at offset 32 (4 bytes); its accessors are promoted.
-	NestedUnion
+	// NestedU_wordUnion is the anonymous union at offset 32 (4 bytes); its accessors are promoted.
+	NestedU_wordUnion
 }
 
 func _() {
@@ -184,7 +188,8 @@ func _() {
 	_ = x[unsafe.Offsetof(Nested{}.Range)-20]
 	_ = x[unsafe.Offsetof(Nested{}.AnonA)-24]
 	_ = x[unsafe.Offsetof(Nested{}.AnonB)-28]
-	_ = x[unsafe.Offsetof(Nested{}.NestedUnion)-32]
+	_ = x[unsafe.Offsetof(Nested{}.NestedU_wordUnion)-32]
+	_ = x[4%unsafe.Alignof(Nested{})]
 }
 
 // NestedSize mirrors the anonymous struct in member "size" of struct nested of bigendian.bpf.o (4 bytes).
@@ -201,61 +206,90 @@ func _() {
 	_ = x[unsafe.Sizeof(NestedSize{})-4]
 	_ = x[unsafe.Offsetof(NestedSize{}.W)]
 	_ = x[unsafe.Offsetof(NestedSize{}.H)-2]
+	_ = x[2%unsafe.Alignof(NestedSize{})]
 }
 
-// NestedUnion mirrors the anonymous union in struct nested of bigendian.bpf.o (4 bytes).
+// NestedU_wordUnion mirrors the anonymous union in struct nested of bigendian.bpf.o (4 bytes).
 // Its members share the storage; read and write them through the accessors.
-type NestedUnion struct {
+type NestedU_wordUnion struct {
 	_   structs.HostLayout
 	_   [0]uint32
 	raw [4]byte
 }
 
 // U_word returns member u_word (uint32 at offset 0).
-func (u *NestedUnion) U_word() uint32 {
+func (u *NestedU_wordUnion) U_word() uint32 {
 	return *(*uint32)(unsafe.Pointer(&u.raw[0]))
 }
 
 // SetU_word sets member u_word (uint32 at offset 0).
-func (u *NestedUnion) SetU_word(v uint32) {
+func (u *NestedU_wordUnion) SetU_word(v uint32) {
 	*(*uint32)(unsafe.Pointer(&u.raw[0])) = v
 }
 
 // U_bytes returns member u_bytes ([4]uint8 at offset 0).
-func (u *NestedUnion) U_bytes() [4]uint8 {
+func (u *NestedU_wordUnion) U_bytes() [4]uint8 {
 	return *(*[4]uint8)(unsafe.Pointer(&u.raw[0]))
 }
 
 // SetU_bytes sets member u_bytes ([4]uint8 at offset 0).
-func (u *NestedUnion) SetU_bytes(v [4]uint8) {
+func (u *NestedU_wordUnion) SetU_bytes(v [4]uint8) {
 	*(*[4]uint8)(unsafe.Pointer(&u.raw[0])) = v
 }
 
 func _() {
 	var x [1]struct{}
-	_ = x[unsafe.Sizeof(NestedUnion{})-4]
+	_ = x[unsafe.Sizeof(NestedU_wordUnion{})-4]
+	_ = x[4%unsafe.Alignof(NestedU_wordUnion{})]
 }
 
 // PackedS mirrors struct packed_s of bigendian.bpf.o (15 bytes).
 type PackedS struct {
 	_ structs.HostLayout
 	// P_a is member p_a (1 byte at offset 0).
-	P_a uint8
-	// P_b is member p_b (4 bytes at offset 1).
-	P_b [4]byte // misaligned at offset 1 (packed), kept as bytes
-	// P_c is member p_c (2 bytes at offset 5).
-	P_c [2]byte // misaligned at offset 5 (packed), kept as bytes
-	// P_d is member p_d (8 bytes at offset 7).
-	P_d [8]byte // misaligned at offset 7 (packed), kept as bytes
+	P_a  uint8
+	raw1 [4]byte // member p_b (uint32), misaligned for Go: read and write it through the accessors
+	raw5 [2]byte // member p_c (uint16), misaligned for Go: read and write it through the accessors
+	raw7 [8]byte // member p_d (uint64), misaligned for Go: read and write it through the accessors
+}
+
+// P_b returns member p_b (uint32 at byte 0 of raw1, misaligned for Go).
+func (s *PackedS) P_b() uint32 {
+	return bpfskel.GetBE[uint32](s.raw1[:])
+}
+
+// SetP_b sets member p_b (uint32 at byte 0 of raw1, misaligned for Go).
+func (s *PackedS) SetP_b(v uint32) {
+	bpfskel.SetBE(s.raw1[:], v)
+}
+
+// P_c returns member p_c (uint16 at byte 0 of raw5, misaligned for Go).
+func (s *PackedS) P_c() uint16 {
+	return bpfskel.GetBE[uint16](s.raw5[:])
+}
+
+// SetP_c sets member p_c (uint16 at byte 0 of raw5, misaligned for Go).
+func (s *PackedS) SetP_c(v uint16) {
+	bpfskel.SetBE(s.raw5[:], v)
+}
+
+// P_d returns member p_d (uint64 at byte 0 of raw7, misaligned for Go).
+func (s *PackedS) P_d() uint64 {
+	return bpfskel.GetBE[uint64](s.raw7[:])
+}
+
+// SetP_d sets member p_d (uint64 at byte 0 of raw7, misaligned for Go).
+func (s *PackedS) SetP_d(v uint64) {
+	bpfskel.SetBE(s.raw7[:], v)
 }
 
 func _() {
 	var x [1]struct{}
 	_ = x[unsafe.Sizeof(PackedS{})-15]
 	_ = x[unsafe.Offsetof(PackedS{}.P_a)]
-	_ = x[unsafe.Offsetof(PackedS{}.P_b)-1]
-	_ = x[unsafe.Offsetof(PackedS{}.P_c)-5]
-	_ = x[unsafe.Offsetof(PackedS{}.P_d)-7]
+	_ = x[unsafe.Offsetof(PackedS{}.raw1)-1]
+	_ = x[unsafe.Offsetof(PackedS{}.raw5)-5]
+	_ = x[unsafe.Offsetof(PackedS{}.raw7)-7]
 }
 
 // Point mirrors struct point of bigendian.bpf.o (8 bytes).
@@ -272,6 +306,7 @@ func _() {
 	_ = x[unsafe.Sizeof(Point{})-8]
 	_ = x[unsafe.Offsetof(Point{}.X)]
 	_ = x[unsafe.Offsetof(Point{}.Y)-4]
+	_ = x[4%unsafe.Alignof(Point{})]
 }
 
 // RangeT mirrors the anonymous struct behind typedef range_t of bigendian.bpf.o (4 bytes).
@@ -288,6 +323,7 @@ func _() {
 	_ = x[unsafe.Sizeof(RangeT{})-4]
 	_ = x[unsafe.Offsetof(RangeT{}.Lo)]
 	_ = x[unsafe.Offsetof(RangeT{}.Hi)-2]
+	_ = x[2%unsafe.Alignof(RangeT{})]
 }
 
 // Rodata mirrors section .rodata of bigendian.bpf.o (4 bytes).
@@ -301,6 +337,7 @@ func _() {
 	var x [1]struct{}
 	_ = x[unsafe.Sizeof(Rodata{})-4]
 	_ = x[unsafe.Offsetof(Rodata{}.CfgMagic)]
+	_ = x[8%unsafe.Alignof(Rodata{})]
 }
 
 // Shape mirrors struct shape of bigendian.bpf.o (272 bytes).
@@ -397,6 +434,7 @@ func _() {
 	_ = x[unsafe.Offsetof(Shape{}.Name)-224]
 	_ = x[unsafe.Offsetof(Shape{}.Val)-240]
 	_ = x[unsafe.Offsetof(Shape{}.Al)-256]
+	_ = x[8%unsafe.Alignof(Shape{})]
 }
 
 // ShapeKey mirrors struct shape_key of bigendian.bpf.o (8 bytes).
@@ -414,6 +452,7 @@ func _() {
 	_ = x[unsafe.Sizeof(ShapeKey{})-8]
 	_ = x[unsafe.Offsetof(ShapeKey{}.Kind)]
 	_ = x[unsafe.Offsetof(ShapeKey{}.Id)-4]
+	_ = x[4%unsafe.Alignof(ShapeKey{})]
 }
 
 // Sign mirrors enum sign of bigendian.bpf.o (4 bytes).
@@ -517,6 +556,7 @@ func (u *ValueU) SetBytes(v [8]uint8) {
 func _() {
 	var x [1]struct{}
 	_ = x[unsafe.Sizeof(ValueU{})-8]
+	_ = x[8%unsafe.Alignof(ValueU{})]
 }
 
 // Names in the object, for logs, pinning and the cilium/ebpf escape hatches.

@@ -38,6 +38,7 @@ func _() {
 	_ = x[unsafe.Sizeof(BenchEvent{})-64]
 	_ = x[unsafe.Offsetof(BenchEvent{}.Seq)]
 	_ = x[unsafe.Offsetof(BenchEvent{}.Words)-8]
+	_ = x[8%unsafe.Alignof(BenchEvent{})]
 }
 
 // Bss mirrors section .bss of events.bpf.o (56 bytes).
@@ -71,6 +72,7 @@ func _() {
 	_ = x[unsafe.Offsetof(Bss{}.EmitBase)-32]
 	_ = x[unsafe.Offsetof(Bss{}.EmitLen)-40]
 	_ = x[unsafe.Offsetof(Bss{}.Dropped)-48]
+	_ = x[8%unsafe.Alignof(Bss{})]
 }
 
 // ClassifyArgs mirrors struct classify_args of events.bpf.o (8 bytes).
@@ -87,6 +89,7 @@ func _() {
 	_ = x[unsafe.Sizeof(ClassifyArgs{})-8]
 	_ = x[unsafe.Offsetof(ClassifyArgs{}.Pid)]
 	_ = x[unsafe.Offsetof(ClassifyArgs{}.Kind)-4]
+	_ = x[4%unsafe.Alignof(ClassifyArgs{})]
 }
 
 // Data mirrors section .data of events.bpf.o (4 bytes).
@@ -100,6 +103,7 @@ func _() {
 	var x [1]struct{}
 	_ = x[unsafe.Sizeof(Data{})-4]
 	_ = x[unsafe.Offsetof(Data{}.EmitCount)]
+	_ = x[8%unsafe.Alignof(Data{})]
 }
 
 // Event mirrors struct event of events.bpf.o (40 bytes).
@@ -133,6 +137,7 @@ func _() {
 	_ = x[unsafe.Offsetof(Event{}.Ts)-16]
 	_ = x[unsafe.Offsetof(Event{}.Comm)-24]
 	_ = x[unsafe.Offsetof(Event{}.TailLen)-32]
+	_ = x[8%unsafe.Alignof(Event{})]
 }
 
 // EventKind mirrors enum event_kind of events.bpf.o (4 bytes).
@@ -168,7 +173,7 @@ func _() {
 // Sample mirrors struct sample of events.bpf.o (16 bytes).
 //
 // Not mirrored field by field:
-//   - zero-size member "data" (a flexible array or an empty struct) is not mirrored
+//   - flexible array member "data" has no storage: Data(buf) returns its elements from byte 16 of a record in buf
 type Sample struct {
 	_ structs.HostLayout
 	// Seq is member seq (8 bytes at offset 0).
@@ -179,12 +184,20 @@ type Sample struct {
 	Flags uint32
 }
 
+// Data returns the flexible array member data of the record in buf: the
+// uint8 elements from byte 16 to the end of buf, sharing its memory.
+// buf holds the whole record, as read from a ring buffer or perf buffer.
+func (*Sample) Data(buf []byte) ([]uint8, error) {
+	return bpfskel.Tail[uint8](buf, 16)
+}
+
 func _() {
 	var x [1]struct{}
 	_ = x[unsafe.Sizeof(Sample{})-16]
 	_ = x[unsafe.Offsetof(Sample{}.Seq)]
 	_ = x[unsafe.Offsetof(Sample{}.Len)-8]
 	_ = x[unsafe.Offsetof(Sample{}.Flags)-12]
+	_ = x[8%unsafe.Alignof(Sample{})]
 }
 
 // Names in the object, for logs, pinning and the cilium/ebpf escape hatches.

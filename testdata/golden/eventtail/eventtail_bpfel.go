@@ -55,6 +55,7 @@ func (u *Addr) SetV6(v [16]uint8) {
 func _() {
 	var x [1]struct{}
 	_ = x[unsafe.Sizeof(Addr{})-16]
+	_ = x[4%unsafe.Alignof(Addr{})]
 }
 
 // Bss mirrors section .bss of eventtail.bpf.o (16 bytes).
@@ -71,6 +72,7 @@ func _() {
 	_ = x[unsafe.Sizeof(Bss{})-16]
 	_ = x[unsafe.Offsetof(Bss{}.UnusedExec)]
 	_ = x[unsafe.Offsetof(Bss{}.UnusedAddr)-8]
+	_ = x[8%unsafe.Alignof(Bss{})]
 }
 
 // Data mirrors section .data of eventtail.bpf.o (8 bytes).
@@ -84,12 +86,13 @@ func _() {
 	var x [1]struct{}
 	_ = x[unsafe.Sizeof(Data{})-8]
 	_ = x[unsafe.Offsetof(Data{}.Greeting)]
+	_ = x[8%unsafe.Alignof(Data{})]
 }
 
 // ExecEvent mirrors struct exec_event of eventtail.bpf.o (8 bytes).
 //
 // Not mirrored field by field:
-//   - zero-size member "args" (a flexible array or an empty struct) is not mirrored
+//   - flexible array member "args" has no storage: Args(buf) returns its elements from byte 8 of a record in buf
 type ExecEvent struct {
 	_ structs.HostLayout
 	// Pid is member pid (4 bytes at offset 0).
@@ -101,12 +104,20 @@ type ExecEvent struct {
 	ArgsLen uint16
 }
 
+// Args returns the flexible array member args of the record in buf: the
+// byte elements from byte 8 to the end of buf, sharing its memory.
+// buf holds the whole record, as read from a ring buffer or perf buffer.
+func (*ExecEvent) Args(buf []byte) ([]byte, error) {
+	return bpfskel.Tail[byte](buf, 8)
+}
+
 func _() {
 	var x [1]struct{}
 	_ = x[unsafe.Sizeof(ExecEvent{})-8]
 	_ = x[unsafe.Offsetof(ExecEvent{}.Pid)]
 	_ = x[unsafe.Offsetof(ExecEvent{}.Phase)-4]
 	_ = x[unsafe.Offsetof(ExecEvent{}.ArgsLen)-6]
+	_ = x[4%unsafe.Alignof(ExecEvent{})]
 }
 
 // ExecPhase mirrors enum exec_phase of eventtail.bpf.o (4 bytes).

@@ -7,8 +7,8 @@
  *   events   RINGBUF             no typed handle yet: *ebpf.Map
  *   pcpu     PERCPU_ARRAY        no typed handle yet: *ebpf.Map
  *   sized    ARRAY without BTF   key [4]byte, value [8]byte (key_size/value_size only)
- *   flags    LRU_HASH            typed; its value has bitfields (padding) and
- *                                a 128-bit integer (16 bytes)
+ *   flags    LRU_HASH            typed; its value has bitfields (accessors)
+ *                                and a 128-bit integer (bpfskel.Uint128)
  *   .data.custom                 a custom data section: its own view
  */
 #include <linux/bpf.h>

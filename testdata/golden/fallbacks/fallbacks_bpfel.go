@@ -34,30 +34,62 @@ func _() {
 	var x [1]struct{}
 	_ = x[unsafe.Sizeof(DataCustom{})-4]
 	_ = x[unsafe.Offsetof(DataCustom{}.CustomVar)]
+	_ = x[8%unsafe.Alignof(DataCustom{})]
 }
 
 // Flagged mirrors struct flagged of fallbacks.bpf.o (32 bytes).
-//
-// Not mirrored field by field:
-//   - bitfields urgent:1, level:3, code:8 are padding
 type Flagged struct {
 	_ structs.HostLayout
 	// Kind is member kind (4 bytes at offset 0).
 	Kind uint32
-	_    [2]byte // bitfields urgent:1, level:3, code:8 (not mirrored yet: read them through Desc)
+	raw4 [1]byte // bitfields urgent:1, level:3: read and write them through the accessors
+	raw5 [1]byte // bitfields code:8: read and write them through the accessors
 	// Tail is member tail (2 bytes at offset 6).
 	Tail uint16
 	_    [8]byte
 	// Wide is member wide (16 bytes at offset 16).
-	Wide [16]byte // C unsigned __int128 (128-bit) kept as 16 bytes in the object's byte order
+	Wide bpfskel.Uint128
+}
+
+// Urgent returns bitfield urgent (1 bit at bit 0 of raw4).
+func (s *Flagged) Urgent() uint32 {
+	return uint32(bpfskel.BitsLE(s.raw4[:], 0, 1))
+}
+
+// SetUrgent sets bitfield urgent (1 bit at bit 0 of raw4).
+func (s *Flagged) SetUrgent(v uint32) {
+	bpfskel.SetBitsLE(s.raw4[:], 0, 1, uint64(v))
+}
+
+// Level returns bitfield level (3 bits at bit 1 of raw4).
+func (s *Flagged) Level() uint32 {
+	return uint32(bpfskel.BitsLE(s.raw4[:], 1, 3))
+}
+
+// SetLevel sets bitfield level (3 bits at bit 1 of raw4).
+func (s *Flagged) SetLevel(v uint32) {
+	bpfskel.SetBitsLE(s.raw4[:], 1, 3, uint64(v))
+}
+
+// Code returns bitfield code (8 bits at bit 0 of raw5).
+func (s *Flagged) Code() uint32 {
+	return uint32(bpfskel.BitsLE(s.raw5[:], 0, 8))
+}
+
+// SetCode sets bitfield code (8 bits at bit 0 of raw5).
+func (s *Flagged) SetCode(v uint32) {
+	bpfskel.SetBitsLE(s.raw5[:], 0, 8, uint64(v))
 }
 
 func _() {
 	var x [1]struct{}
 	_ = x[unsafe.Sizeof(Flagged{})-32]
 	_ = x[unsafe.Offsetof(Flagged{}.Kind)]
+	_ = x[unsafe.Offsetof(Flagged{}.raw4)-4]
+	_ = x[unsafe.Offsetof(Flagged{}.raw5)-5]
 	_ = x[unsafe.Offsetof(Flagged{}.Tail)-6]
 	_ = x[unsafe.Offsetof(Flagged{}.Wide)-16]
+	_ = x[16%unsafe.Alignof(Flagged{})]
 }
 
 // Names in the object, for logs, pinning and the cilium/ebpf escape hatches.

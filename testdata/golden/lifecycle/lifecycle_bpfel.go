@@ -49,6 +49,7 @@ func _() {
 	_ = x[unsafe.Offsetof(Bss{}.ManualCount)-24]
 	_ = x[unsafe.Offsetof(Bss{}.PerfCount)-32]
 	_ = x[unsafe.Offsetof(Bss{}.KprobeCount)-40]
+	_ = x[8%unsafe.Alignof(Bss{})]
 }
 
 // Data mirrors section .data of lifecycle.bpf.o (8 bytes).
@@ -65,6 +66,7 @@ func _() {
 	_ = x[unsafe.Sizeof(Data{})-8]
 	_ = x[unsafe.Offsetof(Data{}.DataMarker)]
 	_ = x[unsafe.Offsetof(Data{}.SmallFlag)-4]
+	_ = x[8%unsafe.Alignof(Data{})]
 }
 
 // DataArr mirrors section .data.arr of lifecycle.bpf.o (40 bytes).
@@ -82,6 +84,7 @@ func _() {
 	_ = x[unsafe.Sizeof(DataArr{})-40]
 	_ = x[unsafe.Offsetof(DataArr{}.ArrLen)]
 	_ = x[unsafe.Offsetof(DataArr{}.Arr)-8]
+	_ = x[8%unsafe.Alignof(DataArr{})]
 }
 
 // Rodata mirrors section .rodata of lifecycle.bpf.o (4 bytes).
@@ -95,6 +98,7 @@ func _() {
 	var x [1]struct{}
 	_ = x[unsafe.Sizeof(Rodata{})-4]
 	_ = x[unsafe.Offsetof(Rodata{}.TargetTgid)]
+	_ = x[8%unsafe.Alignof(Rodata{})]
 }
 
 // Names in the object, for logs, pinning and the cilium/ebpf escape hatches.

@@ -37,6 +37,7 @@ func _() {
 	_ = x[unsafe.Sizeof(BpfCpumapVal{})-8]
 	_ = x[unsafe.Offsetof(BpfCpumapVal{}.Qsize)]
 	_ = x[unsafe.Offsetof(BpfCpumapVal{}.BpfProg)-4]
+	_ = x[4%unsafe.Alignof(BpfCpumapVal{})]
 }
 
 // BpfCpumapValBpfProg mirrors the anonymous union in member "bpf_prog" of struct bpf_cpumap_val of mapsfd.bpf.o (4 bytes).
@@ -70,6 +71,7 @@ func (u *BpfCpumapValBpfProg) SetId(v uint32) {
 func _() {
 	var x [1]struct{}
 	_ = x[unsafe.Sizeof(BpfCpumapValBpfProg{})-4]
+	_ = x[4%unsafe.Alignof(BpfCpumapValBpfProg{})]
 }
 
 // BpfDevmapVal mirrors struct bpf_devmap_val of mapsfd.bpf.o (8 bytes).
@@ -86,6 +88,7 @@ func _() {
 	_ = x[unsafe.Sizeof(BpfDevmapVal{})-8]
 	_ = x[unsafe.Offsetof(BpfDevmapVal{}.Ifindex)]
 	_ = x[unsafe.Offsetof(BpfDevmapVal{}.BpfProg)-4]
+	_ = x[4%unsafe.Alignof(BpfDevmapVal{})]
 }
 
 // BpfDevmapValBpfProg mirrors the anonymous union in member "bpf_prog" of struct bpf_devmap_val of mapsfd.bpf.o (4 bytes).
@@ -119,6 +122,7 @@ func (u *BpfDevmapValBpfProg) SetId(v uint32) {
 func _() {
 	var x [1]struct{}
 	_ = x[unsafe.Sizeof(BpfDevmapValBpfProg{})-4]
+	_ = x[4%unsafe.Alignof(BpfDevmapValBpfProg{})]
 }
 
 // Bss mirrors section .bss of mapsfd.bpf.o (16 bytes).
@@ -141,6 +145,7 @@ func _() {
 	_ = x[unsafe.Offsetof(Bss{}.InnerKey)-4]
 	_ = x[unsafe.Offsetof(Bss{}.TenantId)-8]
 	_ = x[unsafe.Offsetof(Bss{}.TenantZone)-12]
+	_ = x[8%unsafe.Alignof(Bss{})]
 }
 
 // Counter mirrors struct counter of mapsfd.bpf.o (16 bytes).
@@ -157,6 +162,7 @@ func _() {
 	_ = x[unsafe.Sizeof(Counter{})-16]
 	_ = x[unsafe.Offsetof(Counter{}.Packets)]
 	_ = x[unsafe.Offsetof(Counter{}.Bytes)-8]
+	_ = x[8%unsafe.Alignof(Counter{})]
 }
 
 // InnerVal mirrors struct inner_val of mapsfd.bpf.o (16 bytes).
@@ -176,6 +182,7 @@ func _() {
 	_ = x[unsafe.Offsetof(InnerVal{}.Hits)]
 	_ = x[unsafe.Offsetof(InnerVal{}.Tag)-8]
 	_ = x[unsafe.Offsetof(InnerVal{}.Flags)-12]
+	_ = x[8%unsafe.Alignof(InnerVal{})]
 }
 
 // Owner mirrors struct owner of mapsfd.bpf.o (16 bytes).
@@ -195,6 +202,7 @@ func _() {
 	_ = x[unsafe.Offsetof(Owner{}.Cookie)]
 	_ = x[unsafe.Offsetof(Owner{}.Uid)-8]
 	_ = x[unsafe.Offsetof(Owner{}.Flags)-12]
+	_ = x[8%unsafe.Alignof(Owner{})]
 }
 
 // SockKey mirrors struct sock_key of mapsfd.bpf.o (8 bytes).
@@ -211,6 +219,7 @@ func _() {
 	_ = x[unsafe.Sizeof(SockKey{})-8]
 	_ = x[unsafe.Offsetof(SockKey{}.Addr)]
 	_ = x[unsafe.Offsetof(SockKey{}.Port)-4]
+	_ = x[4%unsafe.Alignof(SockKey{})]
 }
 
 // Tenant mirrors struct tenant of mapsfd.bpf.o (8 bytes).
@@ -227,6 +236,7 @@ func _() {
 	_ = x[unsafe.Sizeof(Tenant{})-8]
 	_ = x[unsafe.Offsetof(Tenant{}.Id)]
 	_ = x[unsafe.Offsetof(Tenant{}.Zone)-4]
+	_ = x[4%unsafe.Alignof(Tenant{})]
 }
 
 // Names in the object, for logs, pinning and the cilium/ebpf escape hatches.

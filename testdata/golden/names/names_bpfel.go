@@ -35,6 +35,7 @@ func _() {
 	var x [1]struct{}
 	_ = x[unsafe.Sizeof(Bones{})-8]
 	_ = x[unsafe.Offsetof(Bones{}.Bones)]
+	_ = x[8%unsafe.Alignof(Bones{})]
 }
 
 // DataCounters mirrors section .data.counters of names.bpf.o (8 bytes).
@@ -48,6 +49,7 @@ func _() {
 	var x [1]struct{}
 	_ = x[unsafe.Sizeof(DataCounters{})-8]
 	_ = x[unsafe.Offsetof(DataCounters{}.Hits)]
+	_ = x[8%unsafe.Alignof(DataCounters{})]
 }
 
 // State mirrors enum state of names.bpf.o (4 bytes).
@@ -119,6 +121,7 @@ func _() {
 	_ = x[unsafe.Offsetof(TaskStruct{}.XY)-32]
 	_ = x[unsafe.Offsetof(TaskStruct{}.MyField)-36]
 	_ = x[unsafe.Offsetof(TaskStruct{}.MyFieldCamel)-40]
+	_ = x[4%unsafe.Alignof(TaskStruct{})]
 }
 
 // Names in the object, for logs, pinning and the cilium/ebpf escape hatches.
