@@ -253,11 +253,11 @@ func BindSection[T any](b *Binder, name string) *View[T] {
 	var t T
 	ok := b.checkPlain(name, "section", reflect.TypeFor[T]())
 	// T may be longer than the value by padding that stays inside the
-	// value's 8-byte slot (a data section's tail), and shorter when the
-	// array that ends the section was resized before load
-	// (Spec.ResizeArray); the skeleton's digest check guarantees that T
-	// was generated from this object.
-	if size, vs := uint64(unsafe.Sizeof(t)), uint64(m.ValueSize()); size > roundUp(vs, 8) {
+	// value's 8-byte slot (a data section's tail), and shorter only when
+	// the array that ends the section was resized before load
+	// (Spec.ResizeArray).
+	size, vs := uint64(unsafe.Sizeof(t)), uint64(m.ValueSize())
+	if size > roundUp(vs, 8) || (size < vs && !b.c.resized(name)) {
 		b.fail("map %q: section is %d bytes in Go, %d in the object (Go may add at most the padding up to %d)", name, size, vs, roundUp(vs, 8))
 		ok = false
 	}

@@ -88,6 +88,12 @@ func (s *Spec) Load(opts *LoadOptions) (*Collection, error) {
 		return nil, err
 	}
 	c.skipped = skipped
+	for section := range s.mirroredLen {
+		if c.grown == nil {
+			c.grown = map[string]bool{}
+		}
+		c.grown[section] = true
+	}
 	for _, m := range pin {
 		if err := c.coll.Maps[m.name].Pin(m.pinPath); err != nil {
 			return nil, errors.Join(fmt.Errorf("%s: map %q: pin at %s: %w", s.name, m.name, m.pinPath, err), c.Close())
@@ -120,7 +126,8 @@ type Collection struct {
 	coll *ebpf.Collection
 	spec *ebpf.CollectionSpec // what was loaded: sections of programs, for Attach
 
-	skipped []string // programs not loaded (autoload off), sorted
+	skipped []string        // programs not loaded (autoload off), sorted
+	grown   map[string]bool // data sections whose last array Spec.ResizeArray grew
 
 	mu     sync.Mutex
 	closed bool
@@ -134,6 +141,12 @@ type Collection struct {
 	// from says where each map of a Collection made by OpenMaps came from;
 	// nil for a Collection the object was loaded into.
 	from map[string]string
+}
+
+// resized reports whether the data section called name was grown before
+// load, so that its value is larger than the section's Go struct.
+func (c *Collection) resized(name string) bool {
+	return c != nil && c.grown[name]
 }
 
 // Collection returns the underlying cilium/ebpf collection, the escape
