@@ -9,6 +9,8 @@
 #   make demo         run examples/hello (needs no compiler)
 #   make check-stale  fail when committed objects or generated files are stale
 #   make fuzz         fuzz the object reader and the generator (FUZZTIME=60s)
+#   make bench        map benchmarks: Go (bpfskel, cilium/ebpf, raw syscall)
+#                     and the C libbpf references in one table
 #
 # The committed .bpf.o files are built by `make objects` with the pinned
 # compiler below; a different clang (even a different 19.x) may emit different
@@ -38,7 +40,7 @@ BPF_CFLAGS ?= -g -O2 -D__TARGET_ARCH_x86 -Wall \
 testdata/golden/bigendian/bigendian.bpf.o: BPF_TARGET = bpfeb
 testdata/golden/layoutbe/layoutbe.bpf.o: BPF_TARGET = bpfeb
 
-.PHONY: all objects setup demo generate test check-stale fuzz FORCE
+.PHONY: all objects setup demo generate test check-stale fuzz bench FORCE
 
 all: objects
 
@@ -95,3 +97,8 @@ check-stale:
 FUZZTIME ?= 60s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzGenerate -fuzztime $(FUZZTIME) -fuzzminimizetime 1x ./gen
+
+# Go and C map benchmarks side by side (scripts/bench.sh; BENCH, BENCH_COUNT
+# and BENCHTIME narrow or lengthen the run).
+bench:
+	bash scripts/bench.sh

@@ -1,15 +1,26 @@
 package btfmodel
 
-import "github.com/cilium/ebpf"
+import (
+	"fmt"
 
-// bpfFMmapable is BPF_F_MMAPABLE from include/uapi/linux/bpf.h.
-const bpfFMmapable = 1 << 10
+	"github.com/cilium/ebpf"
+)
+
+// Map flags from include/uapi/linux/bpf.h.
+const (
+	bpfFMmapable     = 1 << 10
+	bpfFStackBuildID = 1 << 5
+)
 
 // handleKind is one row of the table below: the runtime handle a kind of
 // map gets, and the type arguments it takes.
 type handleKind struct {
 	name string
 	args func(m *Map) []*Type
+	// key and value, when set, make the key or value type from the map's
+	// sizes instead of reading it from BTF: the handle fixes it (a stack
+	// trace id is a uint32), or the object has no BTF for it.
+	key, value func(m *Map) *Type
 }
 
 func (k handleKind) handle(m *Map) Handle {
@@ -29,41 +40,68 @@ func (k handleKind) handle(m *Map) Handle {
 // keyValue instantiates a handle with the map's key and value types.
 func keyValue(m *Map) []*Type { return []*Type{m.Key, m.Value} }
 
+var uint32Type = &Type{Kind: Basic, Basic: "uint32"}
+
+// stackID is the key of a stack trace map: the id bpf_get_stackid returns.
+func stackID(*Map) *Type { return uint32Type }
+
+// stackOfAddresses is the value of a stack trace map: value_size/8
+// instruction addresses, usually declared without BTF.
+func stackOfAddresses(m *Map) *Type {
+	return &Type{Kind: Array, Len: int(m.ValueSize / 8), Elem: &Type{Kind: Basic, Basic: "uint64"}}
+}
+
 // handleKinds says which runtime handle each map type gets. Adding a typed
 // handle for a map type is a row here and a type in runtime/bpfskel; gen
 // emits any row the same way. A map type not listed gets a *ebpf.Map.
 var handleKinds = map[ebpf.MapType]handleKind{
-	ebpf.Hash:    {"Map", keyValue},
-	ebpf.LRUHash: {"Map", keyValue},
-	ebpf.Array:   {"Map", keyValue},
+	ebpf.Hash:        {name: "Map", args: keyValue},
+	ebpf.LRUHash:     {name: "Map", args: keyValue},
+	ebpf.Array:       {name: "Map", args: keyValue},
+	ebpf.LPMTrie:     {name: "Map", args: keyValue},
+	ebpf.PerCPUHash:  {name: "PerCPUMap", args: keyValue},
+	ebpf.PerCPUArray: {name: "PerCPUMap", args: keyValue},
+	ebpf.LRUCPUHash:  {name: "PerCPUMap", args: keyValue},
+	ebpf.Queue:       {name: "Queue", args: valueOnly},
+	ebpf.Stack:       {name: "Stack", args: valueOnly},
+	ebpf.BloomFilter: {name: "BloomFilter", args: valueOnly},
+	ebpf.StackTrace:  {name: "StackTraceMap", args: valueOnly, key: stackID, value: stackOfAddresses},
 
-	ebpf.RingBuf:        {"RingBuf", eventArg},
-	ebpf.PerfEventArray: {"PerfEventArray", eventArg},
+	ebpf.RingBuf:        {name: "RingBuf", args: eventArg},
+	ebpf.PerfEventArray: {name: "PerfEventArray", args: eventArg},
 
 	// Maps whose values user space writes as file descriptors, maps of
 	// maps and local storage (handles_fd.go).
-	ebpf.ProgramArray:  {"ProgArray", nil},
-	ebpf.CGroupArray:   {"CgroupArray", nil},
-	ebpf.XSKMap:        {"XSKMap", nil},
-	ebpf.SockMap:       {"SockMap", keyOnly},
-	ebpf.SockHash:      {"SockMap", keyOnly},
-	ebpf.ArrayOfMaps:   {"MapOfMaps", keyInner},
-	ebpf.HashOfMaps:    {"MapOfMaps", keyInner},
-	ebpf.DevMap:        {"Map", keyValue},
-	ebpf.DevMapHash:    {"Map", keyValue},
-	ebpf.CPUMap:        {"Map", keyValue},
-	ebpf.SkStorage:     {"Storage", valueOnly},
-	ebpf.TaskStorage:   {"Storage", valueOnly},
-	ebpf.InodeStorage:  {"Storage", valueOnly},
-	ebpf.CgroupStorage: {"Storage", valueOnly},
+	ebpf.ProgramArray:  {name: "ProgArray"},
+	ebpf.CGroupArray:   {name: "CgroupArray"},
+	ebpf.XSKMap:        {name: "XSKMap"},
+	ebpf.SockMap:       {name: "SockMap", args: keyOnly},
+	ebpf.SockHash:      {name: "SockMap", args: keyOnly},
+	ebpf.ArrayOfMaps:   {name: "MapOfMaps", args: keyInner},
+	ebpf.HashOfMaps:    {name: "MapOfMaps", args: keyInner},
+	ebpf.DevMap:        {name: "Map", args: keyValue},
+	ebpf.DevMapHash:    {name: "Map", args: keyValue},
+	ebpf.CPUMap:        {name: "Map", args: keyValue},
+	ebpf.SkStorage:     {name: "Storage", args: valueOnly},
+	ebpf.TaskStorage:   {name: "Storage", args: valueOnly},
+	ebpf.InodeStorage:  {name: "Storage", args: valueOnly},
+	ebpf.CgroupStorage: {name: "Storage", args: valueOnly},
 }
 
-// handleOf returns the handle kind of the map ms describes, and whether it
-// has one.
-func handleOf(ms *ebpf.MapSpec) (handleKind, bool) {
-	if ms.Type == ebpf.Array && ms.Flags&bpfFMmapable != 0 {
-		return handleKind{"MmapArray", keyValue}, true
+// handleOf returns the handle kind of the map ms describes, or why it has
+// none.
+func handleOf(ms *ebpf.MapSpec) (handleKind, string) {
+	switch {
+	case ms.Type == ebpf.Array && ms.Flags&bpfFMmapable != 0:
+		return handleKind{name: "MmapArray", args: keyValue}, ""
+	case ms.Type == ebpf.StackTrace && ms.Flags&bpfFStackBuildID != 0:
+		return handleKind{}, "a StackTrace map with BPF_F_STACK_BUILD_ID holds build ids, which have no typed handle yet; the skeleton holds a *ebpf.Map"
+	case ms.Type == ebpf.StackTrace && ms.ValueSize%8 != 0:
+		return handleKind{}, fmt.Sprintf("a StackTrace map's value_size must be a multiple of 8, not %d; the skeleton holds a *ebpf.Map", ms.ValueSize)
 	}
 	k, ok := handleKinds[ms.Type]
-	return k, ok
+	if !ok {
+		return handleKind{}, fmt.Sprintf("%s maps have no typed handle yet; the skeleton holds a *ebpf.Map", ms.Type)
+	}
+	return k, ""
 }

@@ -11,7 +11,8 @@ import (
 func keyOnly(m *Map) []*Type { return []*Type{m.Key} }
 
 // valueOnly instantiates a handle with the map's value type: the keys are
-// file descriptors (local storage).
+// file descriptors (local storage), absent (queues, stacks and bloom
+// filters: key_size 0) or fixed by the handle (stack trace ids).
 func valueOnly(m *Map) []*Type { return []*Type{m.Value} }
 
 // keyInner instantiates a map of maps' handle with its key type and its

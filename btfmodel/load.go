@@ -150,27 +150,22 @@ func modelMaps(obj *Object, spec *ebpf.CollectionSpec, n *namer, ty *typer, even
 		m.GoName = n.name(o, name)
 		fields.add(m.GoName, o)
 
-		kind, ok := handleOf(ms)
-		if !ok {
-			obj.Notes = append(obj.Notes, fmt.Sprintf("map %s: %s maps have no typed handle yet; the skeleton holds a *ebpf.Map", Display(name), ms.Type))
+		kind, why := handleOf(ms)
+		if why != "" {
+			obj.Notes = append(obj.Notes, fmt.Sprintf("map %s: %s", Display(name), why))
 			obj.Maps = append(obj.Maps, m)
 			continue
 		}
-		hint := Identifier(name)
-		var err error
-		if m.Key, err = ty.kvType(ms.Key, ms.KeySize, hint+"Key", fmt.Sprintf("as the key of map %s", Display(name))); err != nil {
-			return fmt.Errorf("map %q: key: %w", name, err)
-		}
-		if m.Value, err = ty.kvType(ms.Value, ms.ValueSize, hint+"Value", fmt.Sprintf("as the value of map %s", Display(name))); err != nil {
-			return fmt.Errorf("map %q: value: %w", name, err)
-		}
-		if m.Inner, err = ty.innerMap(ms, hint); err != nil {
-			return fmt.Errorf("map %q: inner map: %w", name, err)
+		if err := mapTypes(m, ms, kind, ty); err != nil {
+			return err
 		}
 		if isEventMap(ms.Type) {
 			if err := events.apply(obj, m, ty); err != nil {
 				return err
 			}
+		}
+		if err := checkArgs(m, ms, kind); err != nil {
+			return err
 		}
 		m.Handle = kind.handle(m)
 		obj.Maps = append(obj.Maps, m)
@@ -178,9 +173,49 @@ func modelMaps(obj *Object, spec *ebpf.CollectionSpec, n *namer, ty *typer, even
 	return nil
 }
 
+// mapTypes sets the key, value and inner map types of a map with a typed
+// handle: made by the handle's row, or read from BTF.
+func mapTypes(m *Map, ms *ebpf.MapSpec, kind handleKind, ty *typer) error {
+	name := m.CName
+	hint := Identifier(name)
+	var err error
+	if kind.key != nil {
+		m.Key = kind.key(m)
+	} else if m.Key, err = ty.kvType(ms.Key, ms.KeySize, hint+"Key", fmt.Sprintf("as the key of map %s", Display(name))); err != nil {
+		return fmt.Errorf("map %q: key: %w", name, err)
+	}
+	if kind.value != nil {
+		m.Value = kind.value(m)
+	} else if m.Value, err = ty.kvType(ms.Value, ms.ValueSize, hint+"Value", fmt.Sprintf("as the value of map %s", Display(name))); err != nil {
+		return fmt.Errorf("map %q: value: %w", name, err)
+	}
+	if m.Inner, err = ty.innerMap(ms, hint); err != nil {
+		return fmt.Errorf("map %q: inner map: %w", name, err)
+	}
+	return nil
+}
+
+// checkArgs rejects a map whose handle takes a type the map lacks: a key
+// for a map declared with key_size 0, say.
+func checkArgs(m *Map, ms *ebpf.MapSpec, kind handleKind) error {
+	if kind.args == nil {
+		return nil
+	}
+	for _, a := range kind.args(m) {
+		if a == nil {
+			return fmt.Errorf("map %q: the %s handle needs a key and a value type, but this %s map has key_size %d and value_size %d; fix its declaration", m.CName, kind.name, ms.Type, ms.KeySize, ms.ValueSize)
+		}
+	}
+	return nil
+}
+
 // kvType is the Go type of a map key or value: its BTF type, or bytes when
-// the object has none (a map declared without __type).
+// the object has none (a map declared without __type). A map without keys
+// (key_size 0: queues, stacks, bloom filters) has a nil key type.
 func (ty *typer) kvType(t btf.Type, size uint32, hint, where string) (*Type, error) {
+	if size == 0 {
+		return nil, nil
+	}
 	if t == nil {
 		return bytesOf(int(size)), nil
 	}

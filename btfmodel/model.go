@@ -86,7 +86,8 @@ type Map struct {
 	Flags      uint32
 
 	// Key and Value are the Go types of keys and values; nil when the map
-	// has no typed handle.
+	// has no typed handle. Key is also nil for maps without keys (key_size
+	// 0: queues, stacks, bloom filters).
 	Key, Value *Type
 
 	// ConstName is the exported constant holding CName.

@@ -243,15 +243,11 @@ func TestFallbacksInKernel(t *testing.T) {
 	if err != nil || custom.CustomVar != 5 {
 		t.Errorf(".data.custom = %+v, %v; want custom_var 5", custom, err)
 	}
-	var perCPU []uint64
-	if err := skel.Maps.Pcpu.Lookup(uint32(0), &perCPU); err != nil {
+	perCPU, err := skel.Maps.Pcpu.Lookup(0)
+	if err != nil {
 		t.Fatal(err)
 	}
-	var sum uint64
-	for _, v := range perCPU {
-		sum += v
-	}
-	if sum != 5 {
+	if sum := bpfskel.Sum(perCPU); sum != 5 {
 		t.Errorf("pcpu[0] summed over CPUs = %d, want 5 (one run adding custom_var)", sum)
 	}
 }

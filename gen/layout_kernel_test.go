@@ -9,7 +9,6 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/cilium/ebpf/ringbuf"
 
 	"github.com/bpfskel/bpfskel/runtime/bpfskel"
 	"github.com/bpfskel/bpfskel/testdata/golden/layout"
@@ -140,7 +139,7 @@ func encodeRec(t *testing.T, r *layout.Rec) []byte {
 // record.
 func TestLayoutFromKernel(t *testing.T) {
 	skel := mustLoad(t, layout.Load)
-	rd, err := ringbuf.NewReader(skel.Maps.Events.Map())
+	rd, err := skel.Maps.Events.NewReader()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,15 +200,15 @@ func TestLayoutFromKernel(t *testing.T) {
 	}
 
 	rd.SetDeadline(time.Now().Add(5 * time.Second))
-	rec, err := rd.Read()
+	rec, err := rd.ReadRaw()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var head layout.Flex
-	if err := bpfskel.DecodePrefix(rec.RawSample, &head); err != nil {
+	if err := bpfskel.DecodePrefix(rec, &head); err != nil {
 		t.Fatal(err)
 	}
-	data, err := head.Data(rec.RawSample)
+	data, err := head.Data(rec)
 	if err != nil {
 		t.Fatal(err)
 	}

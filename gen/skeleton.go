@@ -93,20 +93,24 @@ func mapsStruct(f *jen.File, obj *btfmodel.Object) {
 }
 
 func mapDoc(m *btfmodel.Map) string {
-	var kv string
 	if m.Event != nil {
 		return eventMapDoc(m)
 	}
-	if m.Key != nil {
-		kv = fmt.Sprintf(", key %s (%s), value %s (%s)", typeText(m.Key), plural(int(m.KeySize), "byte", "bytes"), typeText(m.Value), plural(int(m.ValueSize), "byte", "bytes"))
-	} else {
-		kv = fmt.Sprintf(", key %s, value %s", plural(int(m.KeySize), "byte", "bytes"), plural(int(m.ValueSize), "byte", "bytes"))
-	}
+	kv := ", key " + kvDoc(m.Key, m.KeySize) + ", value " + kvDoc(m.Value, m.ValueSize)
 	s := fmt.Sprintf("%s is map %s: %s%s, %s", m.GoName, btfmodel.Display(m.CName), m.Type, kv, plural(int(m.MaxEntries), "entry", "entries"))
 	if m.Flags != 0 {
 		s += fmt.Sprintf(", flags %s", mapFlags(m.Flags))
 	}
 	return s + "." + innerDoc(m)
+}
+
+// kvDoc describes a map key or value: its Go type when it has one, and its
+// size.
+func kvDoc(t *btfmodel.Type, size uint32) string {
+	if t == nil {
+		return plural(int(size), "byte", "bytes")
+	}
+	return fmt.Sprintf("%s (%s)", typeText(t), plural(int(size), "byte", "bytes"))
 }
 
 // mapFlags spells the BPF_F_* map flags an object may declare.

@@ -73,10 +73,13 @@ func BenchmarkLookup(b *testing.B) {
 	m := setupBench(b)
 	benchLookup(b, "array", m.arr, uint32(3))
 	benchLookup(b, "hash", m.hash, hashKey{Pid: 3})
+	benchLookupPerCPU(b)
+	benchLookupLPM(b)
 }
 
 func benchLookup[K any](b *testing.B, kind string, m *Map[K, val24], key K) {
 	b.Run(kind+"/bpfskel", func(b *testing.B) {
+		defer reportCPU(b)()
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := m.Lookup(key); err != nil {
@@ -85,6 +88,7 @@ func benchLookup[K any](b *testing.B, kind string, m *Map[K, val24], key K) {
 		}
 	})
 	b.Run(kind+"/bpfskel-into", func(b *testing.B) {
+		defer reportCPU(b)()
 		b.ReportAllocs()
 		var v val24
 		for b.Loop() {
@@ -94,6 +98,7 @@ func benchLookup[K any](b *testing.B, kind string, m *Map[K, val24], key K) {
 		}
 	})
 	b.Run(kind+"/cilium-generic", func(b *testing.B) {
+		defer reportCPU(b)()
 		b.ReportAllocs()
 		em := m.Map()
 		for b.Loop() {
@@ -105,6 +110,7 @@ func benchLookup[K any](b *testing.B, kind string, m *Map[K, val24], key K) {
 		}
 	})
 	b.Run(kind+"/raw-syscall", func(b *testing.B) {
+		defer reportCPU(b)()
 		requireRawAttr(b)
 		b.ReportAllocs()
 		fd := m.Map().FD()
@@ -127,6 +133,7 @@ func BenchmarkUpdate(b *testing.B) {
 func benchUpdate[K any](b *testing.B, kind string, m *Map[K, val24], key K) {
 	value := val24{A: 5, B: 6, C: 7, D: 8}
 	b.Run(kind+"/bpfskel", func(b *testing.B) {
+		defer reportCPU(b)()
 		b.ReportAllocs()
 		for b.Loop() {
 			if err := m.Update(key, value, UpdateAny); err != nil {
@@ -135,6 +142,7 @@ func benchUpdate[K any](b *testing.B, kind string, m *Map[K, val24], key K) {
 		}
 	})
 	b.Run(kind+"/cilium-generic", func(b *testing.B) {
+		defer reportCPU(b)()
 		b.ReportAllocs()
 		em := m.Map()
 		for b.Loop() {
@@ -145,6 +153,7 @@ func benchUpdate[K any](b *testing.B, kind string, m *Map[K, val24], key K) {
 		}
 	})
 	b.Run(kind+"/raw-syscall", func(b *testing.B) {
+		defer reportCPU(b)()
 		requireRawAttr(b)
 		b.ReportAllocs()
 		fd := m.Map().FD()
@@ -169,6 +178,7 @@ func BenchmarkView(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Run("Get", func(b *testing.B) {
+		defer reportCPU(b)()
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := v.Get(3); err != nil {
@@ -177,6 +187,7 @@ func BenchmarkView(b *testing.B) {
 		}
 	})
 	b.Run("Set", func(b *testing.B) {
+		defer reportCPU(b)()
 		b.ReportAllocs()
 		for b.Loop() {
 			if err := v.Set(3, val24{A: 1}); err != nil {

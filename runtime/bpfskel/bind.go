@@ -171,12 +171,9 @@ func (b *Binder) checkMmapable(name string, m *ebpf.Map) bool {
 	return true
 }
 
-// bindMap does the checks shared by BindMap and BindMmapArray.
-func bindMap[K, V any](b *Binder, name string) (*ebpf.Map, Map[K, V], bool) {
-	m := b.findMap(name)
-	if m == nil {
-		return nil, Map[K, V]{}, false
-	}
+// checkKeyValue records why K and V cannot be the key and value types of
+// m: Go pointers in them, or sizes other than the map's.
+func checkKeyValue[K, V any](b *Binder, name string, m *ebpf.Map) bool {
 	var (
 		k K
 		v V
@@ -184,7 +181,21 @@ func bindMap[K, V any](b *Binder, name string) (*ebpf.Map, Map[K, V], bool) {
 	ok := b.checkPlain(name, "key", reflect.TypeFor[K]())
 	ok = b.checkPlain(name, "value", reflect.TypeFor[V]()) && ok
 	ok = b.checkSize(name, "key", unsafe.Sizeof(k), m.KeySize()) && ok
-	ok = b.checkSize(name, "value", unsafe.Sizeof(v), m.ValueSize()) && ok
+	return b.checkSize(name, "value", unsafe.Sizeof(v), m.ValueSize()) && ok
+}
+
+// bindMap does the checks shared by BindMap and BindMmapArray.
+func bindMap[K, V any](b *Binder, name string) (*ebpf.Map, Map[K, V], bool) {
+	m := b.findMap(name)
+	if m == nil {
+		return nil, Map[K, V]{}, false
+	}
+	ok := checkKeyValue[K, V](b, name, m)
+	var v V
+	if isPerCPU(m.Type()) {
+		b.fail("map %q: a %s map holds one value per CPU; bind it with BindPerCPUMap", name, m.Type())
+		ok = false
+	}
 	if !ok {
 		return m, Map[K, V]{}, false
 	}
@@ -193,8 +204,9 @@ func bindMap[K, V any](b *Binder, name string) (*ebpf.Map, Map[K, V], bool) {
 		name:    name,
 		coll:    b.c,
 		nilKey:  m.KeySize() == 0,
-		perCPU:  isPerCPU(m.Type()),
 		errMiss: fmt.Errorf("map %q: lookup: %w", name, ebpf.ErrKeyNotExist),
+		errEnd:  fmt.Errorf("map %q: batch lookup: end of map: %w", name, ebpf.ErrKeyNotExist),
+		walkers: newWalkers(m, int(unsafe.Sizeof(v))),
 	}, true
 }
 

@@ -24,7 +24,9 @@
 //     capability (CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN).
 //  4. A [Binder] resolves every map, program, data section and global
 //     variable into a typed handle: [BindMap], [BindMmapArray],
-//     [BindSection], [BindRingBuf], [BindPerfEventArray], [BindProgram] and the typed program handles
+//     [BindPerCPUMap], [BindQueue], [BindStack], [BindBloomFilter],
+//     [BindStackTraceMap], [BindSection], [BindRingBuf],
+//     [BindPerfEventArray], [BindProgram] and the typed program handles
 //     ([XDPProgram], [TCProgram], [CgroupProgram], [ProbeProgram], ...),
 //     and per variable [Var], [ReadOnlyVar], [AtomicUint64Var] (and the
 //     other integer widths) and [ArrayVar]. Each bind checks what it can
@@ -56,6 +58,27 @@
 // miss, no allocation. Key and value types must be plain data (no Go
 // pointers, strings, slices, maps, interfaces, channels or functions);
 // binding refuses anything else.
+//
+// A [Map] (hash, LRU hash, array, LPM trie) also reads and deletes in one
+// step ([Map.LookupAndDelete]), works on many entries per system call
+// ([Map.BatchLookup], [Map.BatchUpdate], [Map.BatchDelete]) and ranges
+// over its entries ([Map.All], [Map.Iterate]) a batch at a time, falling
+// back to a key-by-key walk where the kernel has no batch operations for
+// the map type.
+//
+// A [PerCPUMap] holds one value per possible CPU under each key: values
+// cross as slices of [PerCPUMap.CPUs] elements, [PerCPUMap.LookupInto]
+// reuses the caller's slice, and [Sum] and [Reduce] fold them. The kernel
+// lays per-CPU values out roundup(sizeof(V), 8) bytes apart; the handle
+// handles value types whose size is not a multiple of 8.
+//
+// [Queue], [Stack] and [BloomFilter] take values only (their maps have no
+// keys); a [StackTraceMap] returns the stacks bpf_get_stackid stored as
+// [N]uint64 arrays.
+//
+// Batch operations, LookupAndDelete and per-CPU calls are bpf(2) calls
+// made by this package, because cilium/ebpf reflects and allocates on
+// those paths; other single-element operations go through cilium/ebpf.
 //
 // # Maps of file descriptors, maps of maps and local storage
 //

@@ -6,10 +6,9 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/cilium/ebpf"
-	"golang.org/x/sys/unix"
+	"syscall"
 )
 
 // verifierTail is how many lines of the verifier log an error shows.
@@ -29,17 +28,6 @@ var capNames = map[int]string{capNetAdmin: "CAP_NET_ADMIN", capSysAdmin: "CAP_SY
 type capSet uint64
 
 func (c capSet) has(cap int) bool { return c&(1<<cap) != 0 }
-
-// effectiveCaps returns the process's effective capabilities, or ok false
-// when they cannot be read.
-var effectiveCaps = sync.OnceValues(func() (capSet, bool) {
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	var data [2]unix.CapUserData
-	if err := unix.Capget(&hdr, &data[0]); err != nil {
-		return 0, false
-	}
-	return capSet(data[0].Effective) | capSet(data[1].Effective)<<32, true
-})
 
 // neededCaps lists the capabilities loading or attaching a program of type
 // t needs, besides CAP_BPF: tracing needs CAP_PERFMON, networking
@@ -111,7 +99,7 @@ func rootCause(err error) string {
 // the capabilities have (ok false: unknown). It returns nil for any other
 // error.
 func permissionError(what string, need []int, have capSet, ok bool, err error) error {
-	if !errors.Is(err, unix.EPERM) && !errors.Is(err, unix.EACCES) {
+	if !errors.Is(err, syscall.EPERM) && !errors.Is(err, syscall.EACCES) {
 		return nil
 	}
 	var verr *ebpf.VerifierError

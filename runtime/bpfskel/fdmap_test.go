@@ -288,10 +288,10 @@ func TestOpenMapsFilledInSizes(t *testing.T) {
 	}
 	type handles struct {
 		events *ebpf.Map
-		counts *Map[uint32, uint64]
+		counts *PerCPUMap[uint32, uint64]
 	}
 	o, err := OpenMaps(&Spec{name: "test.bpf.o", spec: spec}, ByID(ids), func(b *Binder) handles {
-		return handles{BindUntypedMap(b, "events"), BindMap[uint32, uint64](b, "counts")}
+		return handles{BindUntypedMap(b, "events"), BindPerCPUMap[uint32, uint64](b, "counts")}
 	})
 	if err != nil {
 		t.Fatal(err)

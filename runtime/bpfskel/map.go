@@ -19,21 +19,21 @@ import (
 // miss allocate. A Map is safe for concurrent use.
 //
 // Maps that hold one value per CPU (PerCPUHash, PerCPUArray, LRUCPUHash)
-// bind, but their typed operations return an error: use [Map.Map].
+// do not bind as a Map: use [PerCPUMap].
 type Map[K, V any] struct {
 	m    *ebpf.Map
 	name string
 	coll *Collection
 
 	nilKey bool // key_size is 0 (queue, stack, bloom filter): the kernel wants a NULL key
-	perCPU bool
 
 	errMiss error // preallocated lookup miss error, wraps ebpf.ErrKeyNotExist
+	errEnd  error // preallocated end of a batch walk, wraps ebpf.ErrKeyNotExist
+	walkers *walkers
 }
 
 // Map returns the underlying cilium/ebpf map, the escape hatch for
-// operations this package does not wrap (batch operations, per-CPU values,
-// pinning, ...). It is closed by [Collection.Close].
+// operations this package does not wrap (pinning, spin-locked values, ...). It is closed by [Collection.Close].
 func (m *Map[K, V]) Map() *ebpf.Map {
 	if m == nil {
 		return nil
@@ -47,9 +47,6 @@ var errNilMap = errors.New("bpfskel: nil Map (did its bind fail? see Binder.Err)
 func (m *Map[K, V]) check() error {
 	if m == nil || m.m == nil {
 		return errNilMap
-	}
-	if m.perCPU {
-		return fmt.Errorf("map %q: %s holds one value per CPU, which typed access does not support yet: use Map()", m.name, m.m.Type())
 	}
 	return nil
 }
@@ -120,14 +117,64 @@ func (m *Map[K, V]) Delete(key K) error {
 	return nil
 }
 
-// Iterate returns an iterator over the map's entries. Iterating a hash map
-// while other code deletes from it may see a key twice or stop with an
-// error wrapping ebpf.ErrIterationAborted.
+// Iterate returns an iterator over the map's entries. It reads them a
+// batch at a time (BPF_MAP_LOOKUP_BATCH) where the kernel has batch
+// operations for the map type, and key by key (BPF_MAP_GET_NEXT_KEY) where
+// it does not, as for LPM tries. Iterating a hash map that other code
+// changes at the same time may miss entries or, key by key, see one twice
+// or stop with an error wrapping ebpf.ErrIterationAborted.
 func (m *Map[K, V]) Iterate() *Iterator[K, V] {
 	if err := m.check(); err != nil {
 		return &Iterator[K, V]{err: err}
 	}
-	return &Iterator[K, V]{name: m.name, mi: m.m.Iterate()}
+	if m.nilKey {
+		return &Iterator[K, V]{err: fmt.Errorf("map %q: iterate: a %s map has no keys", m.name, m.m.Type())}
+	}
+	ws := m.walkerPool()
+	return &Iterator[K, V]{name: m.name, ws: ws, w: ws.get()}
+}
+
+// walkerPool returns the handle's walkers; a Map not made by bindMap gets
+// a pool of its own for this walk.
+func (m *Map[K, V]) walkerPool() *walkers {
+	if m.walkers != nil {
+		return m.walkers
+	}
+	var v V
+	return newWalkers(m.m, int(unsafe.Sizeof(v)))
+}
+
+// All returns the map's entries as a range-over-func sequence:
+//
+//	for k, v := range m.All() { ... }
+//
+// It is Iterate().All(): an error ends the sequence like the end of the
+// map does. Use [Map.Iterate] and [Iterator.Err] to tell the two apart.
+func (m *Map[K, V]) All() iter.Seq2[K, V] {
+	return func(yield func(K, V) bool) {
+		if m.check() != nil || m.nilKey {
+			return
+		}
+		// The loop of Iterator.Next, flattened: the entries are read
+		// straight out of the batch buffers (BenchmarkIterate/*/bpfskel).
+		ws := m.walkerPool()
+		w := ws.get()
+		defer ws.put(w)
+		for {
+			keys, vals := unsafe.Pointer(&w.keys[0]), unsafe.Pointer(&w.vals[0])
+			for ; w.i < w.n; w.i++ {
+				k := *(*K)(unsafe.Add(keys, w.i*w.keySize))
+				v := *(*V)(unsafe.Add(vals, w.i*w.valSize))
+				if !yield(k, v) {
+					return
+				}
+			}
+			if w.done || w.err != nil {
+				return
+			}
+			w.fill()
+		}
+	}
 }
 
 // Iterator walks the entries of a [Map]. Use it as
@@ -138,11 +185,13 @@ func (m *Map[K, V]) Iterate() *Iterator[K, V] {
 //	}
 //	if err := it.Err(); err != nil { ... }
 //
-// or range over [Iterator.All]. An Iterator is not safe for concurrent use
-// and cannot be restarted.
+// or range over [Iterator.All]. An Iterator reuses batch buffers kept by
+// its map handle; Next does not allocate. It is not safe for concurrent
+// use and cannot be restarted.
 type Iterator[K, V any] struct {
 	name  string
-	mi    *ebpf.MapIterator
+	ws    *walkers // where w goes back when the walk ends
+	w     *walker
 	key   K
 	value V
 	err   error
@@ -151,18 +200,27 @@ type Iterator[K, V any] struct {
 // Next advances to the next entry. It returns false at the end of the map
 // or on error; check [Iterator.Err] afterwards.
 func (it *Iterator[K, V]) Next() bool {
-	if it == nil || it.err != nil || it.mi == nil {
+	if it == nil || it.err != nil || it.w == nil {
 		return false
 	}
-	// key and value live in the heap-allocated Iterator: no noescape needed.
-	if it.mi.Next(unsafe.Pointer(&it.key), unsafe.Pointer(&it.value)) {
+	k, v, ok := it.w.next()
+	if ok {
+		it.key, it.value = *(*K)(k), *(*V)(v)
 		return true
 	}
-	if err := it.mi.Err(); err != nil {
-		it.err = fmt.Errorf("map %q: iterate: %w", it.name, err)
+	if it.w.err != nil {
+		it.err = fmt.Errorf("map %q: iterate: %w", it.name, it.w.err)
 	}
-	it.mi = nil
+	it.release()
 	return false
+}
+
+// release hands the walker back for reuse; the iterator is done.
+func (it *Iterator[K, V]) release() {
+	if it.w != nil && it.ws != nil {
+		it.ws.put(it.w)
+	}
+	it.w = nil
 }
 
 // Key returns the key of the current entry.

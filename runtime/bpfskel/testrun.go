@@ -1,3 +1,5 @@
+//go:build linux
+
 package bpfskel
 
 import (
@@ -13,10 +15,6 @@ import (
 
 // bpfProgTestRun is BPF_PROG_TEST_RUN from include/uapi/linux/bpf.h.
 const bpfProgTestRun = 10
-
-// enotsupp is the kernel's ENOTSUPP (524), which it returns for program
-// types BPF_PROG_TEST_RUN does not support.
-const enotsupp = unix.Errno(524)
 
 // progTestRunAttr is the BPF_PROG_TEST_RUN member of union bpf_attr.
 type progTestRunAttr struct {

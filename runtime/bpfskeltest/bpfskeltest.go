@@ -64,3 +64,17 @@ func decide(probeErr error, require bool) (verdict, string) {
 	}
 	return skip, fmt.Sprintf("needs root or CAP_BPF to load BPF (%v); set %s=1 to make this a failure", probeErr, RequireEnv)
 }
+
+// Decide tells callers without a testing.TB, such as a TestMain guarding
+// Example functions that load BPF, what RequireKernel would do: a non-nil
+// error where it would fail, a non-empty skip reason where it would skip,
+// and neither where the kernel tests may run.
+func Decide() (skipReason string, err error) {
+	switch v, msg := decide(probe(), os.Getenv(RequireEnv) == "1"); v {
+	case fail:
+		return "", errors.New(msg)
+	case skip:
+		return msg, nil
+	}
+	return "", nil
+}

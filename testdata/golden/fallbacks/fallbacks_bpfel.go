@@ -116,8 +116,8 @@ type Maps struct {
 	Events *bpfskel.RingBuf[bpfskel.RawEvent]
 	// Flags is map flags: LRUHash, key uint32 (4 bytes), value Flagged (32 bytes), 8 entries.
 	Flags *bpfskel.Map[uint32, Flagged]
-	// Pcpu is map pcpu: PerCPUArray, key 4 bytes, value 8 bytes, 1 entry.
-	Pcpu *ebpf.Map
+	// Pcpu is map pcpu: PerCPUArray, key uint32 (4 bytes), value uint64 (8 bytes), 1 entry.
+	Pcpu *bpfskel.PerCPUMap[uint32, uint64]
 	// Sized is map sized: Array, key [4]byte (4 bytes), value [8]byte (8 bytes), 1 entry.
 	Sized *bpfskel.Map[[4]byte, [8]byte]
 }
@@ -199,7 +199,7 @@ func Open() (*Spec, error) {
 		Maps: MapSpecs{
 			Events: bpfskel.BindMapSpec(b, MapNameEvents, true),
 			Flags:  bpfskel.BindMapSpec(b, MapNameFlags, true),
-			Pcpu:   bpfskel.BindMapSpec(b, MapNamePcpu, false),
+			Pcpu:   bpfskel.BindMapSpec(b, MapNamePcpu, true),
 			Sized:  bpfskel.BindMapSpec(b, MapNameSized, true),
 		},
 		Programs: ProgramSpecs{Touch: bpfskel.BindProgramSpec(b, ProgramNameTouch)},
@@ -247,7 +247,7 @@ func (s *Spec) Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 		Maps: Maps{
 			Events: bpfskel.BindRingBuf[bpfskel.RawEvent](b, MapNameEvents),
 			Flags:  bpfskel.BindMap[uint32, Flagged](b, MapNameFlags),
-			Pcpu:   bpfskel.BindUntypedMap(b, MapNamePcpu),
+			Pcpu:   bpfskel.BindPerCPUMap[uint32, uint64](b, MapNamePcpu),
 			Sized:  bpfskel.BindMap[[4]byte, [8]byte](b, MapNameSized),
 		},
 		Programs: Programs{Touch: bpfskel.BindRawTracepointProgram(b, ProgramNameTouch)},
@@ -273,7 +273,7 @@ func OpenMaps(from bpfskel.MapSource) (*bpfskel.Opened[Maps], error) {
 		return Maps{
 			Events: bpfskel.BindRingBuf[bpfskel.RawEvent](b, MapNameEvents),
 			Flags:  bpfskel.BindMap[uint32, Flagged](b, MapNameFlags),
-			Pcpu:   bpfskel.BindUntypedMap(b, MapNamePcpu),
+			Pcpu:   bpfskel.BindPerCPUMap[uint32, uint64](b, MapNamePcpu),
 			Sized:  bpfskel.BindMap[[4]byte, [8]byte](b, MapNameSized),
 		}
 	})

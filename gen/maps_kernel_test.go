@@ -1,0 +1,237 @@
+package gen_test
+
+import (
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/cilium/ebpf"
+
+	"github.com/bpfskel/bpfskel/runtime/bpfskel"
+	"github.com/bpfskel/bpfskel/testdata/golden/allmaps"
+)
+
+// packet is an XDP test-run input: at least an Ethernet header's worth of
+// bytes, the first four of which match reads as an IPv4 address.
+func packet(addr ...byte) *bpfskel.RunOptions {
+	data := make([]byte, 64)
+	copy(data, addr)
+	return &bpfskel.RunOptions{Data: data}
+}
+
+// TestAllMapsCount: the count program updates the per-CPU array and hash,
+// the queue, the stack and the bloom filter; Go reads each through its
+// typed handle.
+func TestAllMapsCount(t *testing.T) {
+	skel := mustLoad(t, allmaps.Load)
+	const runs = 5
+	var rets []uint64
+	for range runs {
+		ret, err := skel.Programs.Count.TestRun(packet())
+		if err != nil {
+			t.Fatal(err)
+		}
+		rets = append(rets, uint64(ret))
+	}
+
+	// One run increments one CPU's counter: the per-CPU values sum to the
+	// number of runs, whichever CPUs ran them.
+	pa := skel.Maps.PercpuArray
+	counts := make([]uint64, pa.CPUs())
+	if err := pa.LookupInto(new(uint32(0)), counts); err != nil {
+		t.Fatal(err)
+	}
+	if got := bpfskel.Sum(counts); got != runs {
+		t.Errorf("per-CPU counter sums to %d (%v), want %d", got, counts, runs)
+	}
+
+	// 12-byte values, 16 bytes apart per CPU in the kernel: every CPU that
+	// ran the program holds a = its runs, b = 0xb0b, c = 3a.
+	odd, err := skel.Maps.PercpuHash.Lookup(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := bpfskel.Reduce(odd, uint32(0), func(sum uint32, o allmaps.Odd) uint32 { return sum + o.A })
+	if total != runs {
+		t.Errorf("per-CPU a sums to %d, want %d: %+v", total, runs, odd)
+	}
+	for cpu, o := range odd {
+		if o.A != 0 && (o.B != 0xb0b || o.C != 3*o.A) {
+			t.Errorf("CPU %d: %+v, want b=0xb0b c=3a", cpu, o)
+		}
+	}
+	for k, v := range skel.Maps.PercpuHash.All() {
+		if k != 1 || bpfskel.Reduce(v, uint32(0), func(s uint32, o allmaps.Odd) uint32 { return s + o.A }) != runs {
+			t.Errorf("iterating the per-CPU hash: %d -> %+v", k, v)
+		}
+	}
+
+	// The queue gives the records back in push order, the stack in
+	// reverse; the bloom filter knows every run number.
+	for i, want := range rets {
+		v, err := skel.Maps.Queue.Pop()
+		if err != nil {
+			t.Fatalf("queue pop %d: %v", i, err)
+		}
+		if v.Packets != want || v.Bytes != 64 {
+			t.Errorf("queue pop %d = %+v, want packets %d bytes 64", i, v, want)
+		}
+	}
+	if _, err := skel.Maps.Queue.Pop(); !errors.Is(err, ebpf.ErrKeyNotExist) {
+		t.Errorf("pop of the drained queue: %v, want ErrKeyNotExist", err)
+	}
+	for i := len(rets) - 1; i >= 0; i-- {
+		v, err := skel.Maps.Stack.Pop()
+		if err != nil || v != rets[i] {
+			t.Errorf("stack pop = %d, %v; want %d", v, err, rets[i])
+		}
+	}
+	for _, r := range rets {
+		if ok, err := skel.Maps.Bloom.Contains(uint32(r)); !ok || err != nil {
+			t.Errorf("bloom Contains(%d) = %v, %v", r, ok, err)
+		}
+	}
+}
+
+// TestAllMapsQueueToBPF: Go pushes, the drain program pops.
+func TestAllMapsQueueToBPF(t *testing.T) {
+	skel := mustLoad(t, allmaps.Load)
+	for _, p := range []uint64{77, 78} {
+		if err := skel.Maps.Queue.Push(allmaps.Value{Packets: p}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, want := range []uint32{77, 78, ^uint32(0)} { // -1: empty
+		got, err := skel.Programs.Drain.TestRun(packet())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("drain = %d, want %d", int32(got), int32(want))
+		}
+	}
+}
+
+// TestAllMapsLPM: Go stores prefixes, the match program finds the longest
+// one for an address; Go iterates them back.
+func TestAllMapsLPM(t *testing.T) {
+	skel := mustLoad(t, allmaps.Load)
+	lpm := skel.Maps.Lpm
+	prefixes := map[allmaps.LpmV4]uint32{
+		{Prefixlen: 8, Addr: [4]uint8{10}}:            8,
+		{Prefixlen: 16, Addr: [4]uint8{10, 1}}:        16,
+		{Prefixlen: 24, Addr: [4]uint8{10, 1, 2}}:     24,
+		{Prefixlen: 32, Addr: [4]uint8{192, 0, 2, 1}}: 32,
+	}
+	for k, v := range prefixes {
+		if err := lpm.Update(k, v, bpfskel.UpdateNoExist); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		addr []byte
+		want uint32
+	}{
+		{[]byte{10, 1, 2, 3}, 24},
+		{[]byte{10, 1, 200, 3}, 16},
+		{[]byte{10, 200, 2, 3}, 8},
+		{[]byte{192, 0, 2, 1}, 32},
+		{[]byte{192, 0, 2, 2}, 0},
+	} {
+		got, err := skel.Programs.Match.TestRun(packet(tc.addr...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != tc.want {
+			t.Errorf("match(%v) = %d, want %d", tc.addr, got, tc.want)
+		}
+		goGot, err := lpm.Lookup(allmaps.LpmV4{Prefixlen: 32, Addr: [4]uint8(tc.addr)})
+		if tc.want == 0 {
+			if !errors.Is(err, ebpf.ErrKeyNotExist) {
+				t.Errorf("Go Lookup(%v) = %d, %v; want ErrKeyNotExist", tc.addr, goGot, err)
+			}
+		} else if err != nil || goGot != tc.want {
+			t.Errorf("Go Lookup(%v) = %d, %v; want %d", tc.addr, goGot, err, tc.want)
+		}
+	}
+	got := map[allmaps.LpmV4]uint32{}
+	it := lpm.Iterate()
+	for k, v := range it.All() {
+		got[k] = v
+	}
+	if err := it.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(prefixes) {
+		t.Errorf("iterated %v, want %v", got, prefixes)
+	}
+	for k, v := range prefixes {
+		if got[k] != v {
+			t.Errorf("iterated %+v -> %d, want %d", k, got[k], v)
+		}
+	}
+}
+
+// TestAllMapsStackTrace: the stackid program stores the kernel stack of
+// its test run; Go reads it as [32]uint64 and frees it.
+func TestAllMapsStackTrace(t *testing.T) {
+	skel := mustLoad(t, allmaps.Load)
+	ret, err := skel.Programs.Stackid.TestRun(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ret == 0 {
+		t.Fatal("bpf_get_stackid failed in the test run")
+	}
+	id := ret - 1
+	stack, err := skel.Maps.StackTraces.Lookup(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	depth := slices.Index(stack[:], 0)
+	if depth == -1 {
+		depth = len(stack)
+	}
+	if depth == 0 {
+		t.Fatalf("stack %d is empty", id)
+	}
+	for i, addr := range stack[:depth] {
+		if addr < 1<<63 { // x86-64 and arm64 kernel text is in the upper half
+			t.Errorf("frame %d: %#x is not a kernel address", i, addr)
+		}
+	}
+	ids := 0
+	for k := range skel.Maps.StackTraces.All() {
+		ids++
+		if k != id {
+			t.Errorf("iterated id %d, want only %d", k, id)
+		}
+	}
+	if ids != 1 {
+		t.Errorf("iterated %d ids, want 1", ids)
+	}
+	if err := skel.Maps.StackTraces.Delete(id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := skel.Maps.StackTraces.Lookup(id); !errors.Is(err, ebpf.ErrKeyNotExist) {
+		t.Errorf("Lookup after Delete: %v, want ErrKeyNotExist", err)
+	}
+}
+
+// TestAllMapsClosed: after the skeleton's Close, the typed handles fail
+// with an error instead of reaching a closed or reused descriptor.
+func TestAllMapsClosed(t *testing.T) {
+	skel := mustLoad(t, allmaps.Load)
+	if err := skel.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := skel.Maps.Hash.Lookup(allmaps.Key{}); err == nil || errors.Is(err, ebpf.ErrKeyNotExist) {
+		t.Errorf("Lookup on a closed skeleton: %v", err)
+	}
+	if err := skel.Maps.PercpuArray.LookupInto(new(uint32(0)), make([]uint64, skel.Maps.PercpuArray.CPUs())); err == nil {
+		t.Error("per-CPU LookupInto on a closed skeleton succeeded")
+	}
+	if err := skel.Maps.Stack.Push(1); err == nil {
+		t.Error("Push on a closed skeleton succeeded")
+	}
+}

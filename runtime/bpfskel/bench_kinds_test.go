@@ -1,0 +1,241 @@
+//go:build linux
+
+package bpfskel
+
+import (
+	"errors"
+	"testing"
+	"unsafe"
+
+	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
+)
+
+// benchLookupPerCPU: a PERCPU_ARRAY of uint64 counters read into a
+// reused slice (BenchmarkLookup/percpu_array/...). cilium-generic passes
+// the same reused slice to (*ebpf.Map).Lookup.
+func benchLookupPerCPU(b *testing.B) {
+	c := loadMaps(b, map[string]*ebpf.MapSpec{
+		"pc": {Type: ebpf.PerCPUArray, KeySize: 4, ValueSize: 8, MaxEntries: 16},
+	})
+	bd := NewBinder(c)
+	pc := BindPerCPUMap[uint32, uint64](bd, "pc")
+	mustBind(b, bd)
+	vals := make([]uint64, pc.CPUs())
+	for i := range vals {
+		vals[i] = uint64(i)
+	}
+	if err := pc.Update(3, vals, UpdateAny); err != nil {
+		b.Fatal(err)
+	}
+	key := uint32(3)
+	b.Run("percpu_array/bpfskel", func(b *testing.B) {
+		defer reportCPU(b)()
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := pc.LookupInto(&key, vals); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("percpu_array/cilium-generic", func(b *testing.B) {
+		defer reportCPU(b)()
+		b.ReportAllocs()
+		em := pc.Map()
+		for b.Loop() {
+			k := key
+			if err := em.Lookup(&k, vals); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("percpu_array/raw-syscall", func(b *testing.B) {
+		defer reportCPU(b)()
+		requireRawAttr(b)
+		b.ReportAllocs()
+		fd := pc.Map().FD()
+		for b.Loop() {
+			k := key
+			if errno := rawMapElem(unix.BPF_MAP_LOOKUP_ELEM, fd, unsafe.Pointer(&k), unsafe.Pointer(&vals[0]), 0); errno != 0 {
+				b.Fatal(errno)
+			}
+		}
+	})
+}
+
+// benchLookupLPM: the longest-prefix match of a /32 address among three
+// nested prefixes (BenchmarkLookup/lpm/...).
+func benchLookupLPM(b *testing.B) {
+	c := loadMaps(b, map[string]*ebpf.MapSpec{
+		"lpm": {Type: ebpf.LPMTrie, KeySize: 8, ValueSize: 4, MaxEntries: 16, Flags: unix.BPF_F_NO_PREALLOC},
+	})
+	bd := NewBinder(c)
+	lpm := BindMap[lpmKey4, uint32](bd, "lpm")
+	mustBind(b, bd)
+	for _, p := range []lpmKey4{{8, [4]byte{10}}, {16, [4]byte{10, 1}}, {24, [4]byte{10, 1, 2}}} {
+		if err := lpm.Update(p, p.Prefixlen, UpdateAny); err != nil {
+			b.Fatal(err)
+		}
+	}
+	key := lpmKey4{32, [4]byte{10, 1, 2, 3}}
+	b.Run("lpm/bpfskel", func(b *testing.B) {
+		defer reportCPU(b)()
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := lpm.Lookup(key); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("lpm/cilium-generic", func(b *testing.B) {
+		defer reportCPU(b)()
+		b.ReportAllocs()
+		em := lpm.Map()
+		for b.Loop() {
+			k := key
+			var v uint32
+			if err := em.Lookup(&k, &v); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("lpm/raw-syscall", func(b *testing.B) {
+		defer reportCPU(b)()
+		requireRawAttr(b)
+		b.ReportAllocs()
+		fd := lpm.Map().FD()
+		for b.Loop() {
+			k := key
+			var v uint32
+			if errno := rawMapElem(unix.BPF_MAP_LOOKUP_ELEM, fd, unsafe.Pointer(&k), unsafe.Pointer(&v), 0); errno != 0 {
+				b.Fatal(errno)
+			}
+		}
+	})
+}
+
+// iterEntries is the size of the maps the iteration benchmarks walk.
+const iterEntries = 1024
+
+// batchAttrRaw is the BPF_MAP_*_BATCH part of union bpf_attr, for the
+// raw-syscall floor (64-bit pointers only, see requireRawAttr).
+type batchAttrRaw struct {
+	inBatch, outBatch, keys, values unsafe.Pointer
+	count, mapFD                    uint32
+	elemFlags, flags                uint64
+}
+
+// BenchmarkIterate walks every entry of a full 1024-entry ARRAY and HASH:
+//   - bpfskel: ranging over Map.All (batched under the hood);
+//   - bpfskel-batch: Map.BatchLookup into caller slices of 1024;
+//   - cilium-iterate: (*ebpf.Map).Iterate, a next-key walk;
+//   - cilium-batch: (*ebpf.Map).BatchLookup into slices of 1024;
+//   - raw-syscall: one BPF_MAP_LOOKUP_BATCH for all entries, the floor.
+//
+// ns/op and cpu-ns/op are per walk; cpu-ns/entry divides the CPU time by
+// the entries.
+func BenchmarkIterate(b *testing.B) {
+	c := loadMaps(b, map[string]*ebpf.MapSpec{
+		"arr":  {Type: ebpf.Array, KeySize: 4, ValueSize: 24, MaxEntries: iterEntries},
+		"hash": {Type: ebpf.Hash, KeySize: 8, ValueSize: 24, MaxEntries: iterEntries},
+	})
+	bd := NewBinder(c)
+	arr := BindMap[uint32, val24](bd, "arr")
+	hash := BindMap[hashKey, val24](bd, "hash")
+	mustBind(b, bd)
+	for i := range uint32(iterEntries) {
+		v := val24{A: uint64(i), B: i}
+		if err := arr.Update(i, v, UpdateAny); err != nil {
+			b.Fatal(err)
+		}
+		if err := hash.Update(hashKey{Pid: i}, v, UpdateAny); err != nil {
+			b.Fatal(err)
+		}
+	}
+	benchIterate(b, "array", arr)
+	benchIterate(b, "hash", hash)
+}
+
+func benchIterate[K any](b *testing.B, kind string, m *Map[K, val24]) {
+	check := func(b *testing.B, n int) {
+		if n != iterEntries {
+			b.Fatalf("walked %d entries, want %d", n, iterEntries)
+		}
+	}
+	b.Run(kind+"/bpfskel", func(b *testing.B) {
+		defer reportCPUPerEntry(b, iterEntries)()
+		b.ReportAllocs()
+		for b.Loop() {
+			n := 0
+			for range m.All() {
+				n++
+			}
+			check(b, n)
+		}
+	})
+	b.Run(kind+"/bpfskel-batch", func(b *testing.B) {
+		defer reportCPUPerEntry(b, iterEntries)()
+		b.ReportAllocs()
+		keys, vals := make([]K, iterEntries+1), make([]val24, iterEntries+1)
+		var cur BatchCursor
+		for b.Loop() {
+			cur.Reset()
+			n, err := m.BatchLookup(&cur, keys, vals)
+			if !errors.Is(err, ebpf.ErrKeyNotExist) {
+				b.Fatal(err)
+			}
+			check(b, n)
+		}
+	})
+	b.Run(kind+"/cilium-iterate", func(b *testing.B) {
+		defer reportCPUPerEntry(b, iterEntries)()
+		b.ReportAllocs()
+		em := m.Map()
+		var k K
+		var v val24
+		for b.Loop() {
+			n := 0
+			it := em.Iterate()
+			for it.Next(&k, &v) {
+				n++
+			}
+			if err := it.Err(); err != nil {
+				b.Fatal(err)
+			}
+			check(b, n)
+		}
+	})
+	b.Run(kind+"/cilium-batch", func(b *testing.B) {
+		defer reportCPUPerEntry(b, iterEntries)()
+		b.ReportAllocs()
+		em := m.Map()
+		keys, vals := make([]K, iterEntries+1), make([]val24, iterEntries+1)
+		for b.Loop() {
+			var cur ebpf.MapBatchCursor
+			n, err := em.BatchLookup(&cur, keys, vals, nil)
+			if !errors.Is(err, ebpf.ErrKeyNotExist) {
+				b.Fatal(err)
+			}
+			check(b, n)
+		}
+	})
+	b.Run(kind+"/raw-syscall", func(b *testing.B) {
+		defer reportCPUPerEntry(b, iterEntries)()
+		requireRawAttr(b)
+		b.ReportAllocs()
+		fd := m.Map().FD()
+		keys, vals := make([]K, iterEntries+1), make([]val24, iterEntries+1)
+		var cursor uint64
+		for b.Loop() {
+			attr := batchAttrRaw{
+				outBatch: unsafe.Pointer(&cursor), keys: unsafe.Pointer(&keys[0]), values: unsafe.Pointer(&vals[0]),
+				count: iterEntries + 1, mapFD: uint32(fd),
+			}
+			_, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_MAP_LOOKUP_BATCH, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
+			if errno != unix.ENOENT {
+				b.Fatal(errno)
+			}
+			check(b, int(attr.count))
+		}
+	})
+}

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# bench.sh: run the map benchmarks of runtime/bpfskel and every C reference
+# program under runtime/bpfskel/testdata/bench/ (one program per .c file,
+# built with -lbpf, printing Go benchmark lines), then print one table: for
+# each operation and map kind, every implementation's ns/op and allocs/op
+# and its ratio to the raw Go syscall (raw-syscall) and to C (libbpf-c).
+#
+# The machine is shared: the whole set runs BENCH_COUNT rounds, Go and C
+# interleaved (each C measurement repeats 5 times a round), and the table
+# keeps each benchmark's fastest run, the one least disturbed by other
+# load. Both report wall time (ns/op) and the process's
+# CPU time (cpu-ns/op); the ratios use CPU time, which does not count the
+# time spent waiting for a CPU. Go runs with GOMAXPROCS=1 (-cpu 1), so
+# that an idle second P spinning for work does not add to its CPU time.
+# The raw output is kept in $BENCH_OUT when
+# set.
+#
+#   BENCH=Lookup BENCH_COUNT=10 BENCHTIME=300ms scripts/bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+GO=${GO:-go}
+CC=${CC:-cc}
+BENCH=${BENCH:-.}
+BENCH_COUNT=${BENCH_COUNT:-6}
+BENCHTIME=${BENCHTIME:-200ms}
+
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+echo "== go test -c ./runtime/bpfskel" >&2
+"$GO" test -c -o "$out/bpfskel.test" ./runtime/bpfskel
+cprogs=()
+for src in runtime/bpfskel/testdata/bench/*.c; do
+	[ -e "$src" ] || continue
+	bin="$out/$(basename "$src" .c)"
+	echo "== $CC $src -lbpf" >&2
+	"$CC" -O2 -Wall -o "$bin" "$src" -lbpf
+	cprogs+=("$bin")
+done
+
+# Rounds interleave every implementation, Go and C, over the whole run, so
+# that a change in the machine's load hits them alike.
+for round in $(seq "$BENCH_COUNT"); do
+	echo "== round $round of $BENCH_COUNT: -bench '$BENCH' -benchtime $BENCHTIME, and ${#cprogs[@]} C program(s)" >&2
+	(cd runtime/bpfskel && "$out/bpfskel.test" -test.run '^$' -test.bench "$BENCH" -test.benchmem \
+		-test.cpu 1 -test.count 1 -test.benchtime "$BENCHTIME") >>"$out/go.txt"
+	for bin in "${cprogs[@]}"; do
+		"$bin" >>"$out/c.txt"
+	done
+done
+
+if [ -n "${BENCH_OUT:-}" ]; then
+	cat "$out/go.txt" "$out/c.txt" >"$BENCH_OUT"
+fi
+
+touch "$out/c.txt"
+cat "$out/go.txt" "$out/c.txt" | awk '
+/^Benchmark/ {
+	name = $1
+	sub(/-[0-9]+$/, "", name)          # Go appends -GOMAXPROCS
+	ns = ""; cpu = ""; pe = ""; allocs = ""
+	for (i = 3; i < NF; i++) {
+		if ($(i+1) == "ns/op") ns = $i
+		if ($(i+1) == "cpu-ns/op") cpu = $i
+		if ($(i+1) == "cpu-ns/entry") pe = $i
+		if ($(i+1) == "allocs/op") allocs = $i
+	}
+	if (ns == "") next
+	if (cpu == "") cpu = ns
+	if (!(name in wall) || ns + 0 < wall[name] + 0) wall[name] = ns
+	if (!(name in best) || cpu + 0 < best[name] + 0) { best[name] = cpu; entry[name] = pe }
+	if (!(name in al) || allocs + 0 > al[name] + 0) al[name] = allocs
+	n = split(name, parts, "/")
+	impl = parts[n]
+	group = substr(name, 1, length(name) - length(impl) - 1)
+	if (!(group in seen)) { seen[group] = 1; groups[++ng] = group }
+	if (!((group, impl) in listed)) { listed[group, impl] = 1; impls[group] = impls[group] " " impl }
+}
+END {
+	printf "%-30s %-15s %11s %11s %13s %10s %7s %7s\n", "benchmark", "impl", "ns/op", "cpu-ns/op", "cpu-ns/entry", "allocs/op", "x raw", "x C"
+	for (g = 1; g <= ng; g++) {
+		group = groups[g]
+		raw = best[group "/raw-syscall"]; c = best[group "/libbpf-c"]
+		m = split(impls[group], list, " ")
+		for (j = 1; j <= m; j++) {
+			name = group "/" list[j]
+			xr = raw != "" ? sprintf("%.2f", best[name] / raw) : "-"
+			xc = c != "" ? sprintf("%.2f", best[name] / c) : "-"
+			printf "%-30s %-15s %11.1f %11.1f %13s %10s %7s %7s\n", substr(group, 10), list[j], wall[name], best[name], entry[name] == "" ? "-" : entry[name], al[name], xr, xc
+		}
+	}
+	print ""
+	print "ns/op: wall time; cpu-ns/op: CPU time of the process (garbage collection included),"
+	print "the fastest of all runs each (a benchmark that reports no cpu-ns/op shows its ns/op there)."
+	print "Ratios (x raw: to raw-syscall, x C: to libbpf-c) use the cpu-ns/op column."
+}'
