@@ -4,7 +4,8 @@
 #                     bpffs and tracefs: scripts/setup.sh --build
 #   make objects      rebuild every *.bpf.o under examples/ and testdata/golden/
 #                     from its *.bpf.c, byte for byte reproducibly
-#   make generate     go generate, then rewrite the golden files
+#   make generate     go generate, then rewrite the golden files (gen's, and
+#                     the CLI's inspect output and error messages)
 #   make test         go vet and go test (mounts what the kernel tests need)
 #   make demo         run examples/hello (needs no compiler)
 #   make check-stale  fail when committed objects or generated files are stale
@@ -71,10 +72,21 @@ demo:
 generate:
 	$(GO) generate ./...
 	$(GO) test ./gen -run TestGolden -update
+	$(GO) test ./cmd/bpfskel -run 'TestInspectGolden|TestErrorsGolden' -update
+
+# The golden skeletons are compiled for 386 and s390x too; building the
+# runtime for them first, with a line saying so, keeps a cold first run from
+# sitting silent inside go test while the standard library compiles.
+CROSS_GOARCHES := 386 s390x
 
 test:
 	bash scripts/setup.sh --runtime
 	$(GO) vet ./... ./testdata/golden/...
+	@for arch in $(CROSS_GOARCHES); do \
+	  echo "test: compiling the runtime for GOARCH=$$arch (slow only the first time)"; \
+	  GOOS=linux GOARCH=$$arch $(GO) build ./runtime/... || exit 1; \
+	done
+	@echo "test: go test -count=1 ./... (kernel tests, golden files, and end-to-end tests that build modules: minutes on a busy machine)"
 	$(GO) test -count=1 ./...
 
 # Rebuild the objects and regenerate everything, then require a clean tree.

@@ -40,6 +40,10 @@ type Options struct {
 	// ObjectFile is the object's file name relative to the package
 	// directory, for the go:embed directive.
 	ObjectFile string
+	// Declared names mirrored types that another skeleton of the package
+	// already declares with identical Go code (keyed by Go name): they are
+	// used, not declared again.
+	Declared map[string]bool
 }
 
 // Build constraints of each byte order: the GOARCHes whose byte order the
@@ -81,6 +85,9 @@ func Generate(obj *btfmodel.Object, opts Options) (map[string][]byte, error) {
 
 	versionGuard(f)
 	for _, d := range obj.Decls {
+		if opts.Declared[d.GoName] {
+			continue
+		}
 		declare(f, obj, d)
 	}
 	skeleton(f, obj, opts)

@@ -1,14 +1,23 @@
-// Command bpfskel writes a typed Go skeleton for a compiled BPF object.
+// Command bpfskel writes a typed Go skeleton for a BPF object.
 //
 // Use it from a go:generate directive in the package that should hold the
-// skeleton:
+// skeleton, with the C source (bpfskel runs clang) or a compiled object:
 //
-//	//go:generate go run github.com/bpfskel/bpfskel/cmd/bpfskel -obj hello.bpf.o
+//	//go:generate go tool bpfskel -src hello.bpf.c
+//	//go:generate go tool bpfskel -obj hello.bpf.o
 //
-// It reads the object and its BTF, and writes STEM_bpfel.go (or _bpfeb.go for
-// a big-endian object) into -out, next to the object it embeds. With -check
-// it writes nothing and fails when the files on disk differ from what it
-// would write.
+// It reads the object and its BTF, and writes STEM_bpfel.go (or _bpfeb.go
+// for a big-endian object; both with -target both) into -out, next to the
+// object it embeds. Before writing it reads the package's other files, so
+// that types shared by several skeletons are declared once and no name
+// collides with the user's. With -check it writes nothing and fails when
+// the files on disk differ from what it would write.
+//
+// bpfskel inspect FILE.bpf.o describes an object: its maps, programs and
+// data sections, and with -type the layout of one type; bpfskel version
+// prints its version. bpfskel -h lists the flags, with examples.
+//
+// Exit status: 0 success, 1 failure, 2 a mistake in the command line.
 package main
 
 import (

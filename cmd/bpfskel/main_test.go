@@ -26,31 +26,54 @@ const helloObj = "../../examples/hello/hello.bpf.o"
 // standard error.
 func command(t *testing.T, dir string, args ...string) (int, string) {
 	t.Helper()
+	code, _, stderr := runCommand(t, dir, nil, args...)
+	return code, stderr
+}
+
+// commandOutputErr is command with extra environment variables.
+func commandOutputErr(t *testing.T, dir string, env []string, args ...string) (int, string) {
+	t.Helper()
+	code, _, stderr := runCommand(t, dir, env, args...)
+	return code, stderr
+}
+
+// commandOutput returns standard output and error together.
+func commandOutput(t *testing.T, dir string, env []string, args ...string) (int, string) {
+	t.Helper()
+	code, stdout, stderr := runCommand(t, dir, env, args...)
+	return code, stdout + stderr
+}
+
+func runCommand(t *testing.T, dir string, env []string, args ...string) (int, string, string) {
+	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(exe, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "BPFSKEL_AS_COMMAND=1", "GOPACKAGE=")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	cmd.Env = append(append(os.Environ(), "BPFSKEL_AS_COMMAND=1", "GOPACKAGE="), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err = cmd.Run()
 	var exit *exec.ExitError
 	switch {
 	case err == nil:
-		return 0, stderr.String()
+		return 0, stdout.String(), stderr.String()
 	case errors.As(err, &exit):
-		return exit.ExitCode(), stderr.String()
+		return exit.ExitCode(), stdout.String(), stderr.String()
 	}
 	t.Fatal(err)
-	return 0, ""
+	return 0, "", ""
 }
 
 func copyFile(t *testing.T, from, to string) {
 	t.Helper()
 	b, err := os.ReadFile(from)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(to, b, 0o644); err != nil {
@@ -87,7 +110,7 @@ func TestExitStatus(t *testing.T) {
 		code int
 		want string
 	}{
-		{"no -obj", nil, 2, "-obj is required"},
+		{"no -obj", nil, 2, "-obj or -src is required"},
 		{"unknown flag", []string{"-nope"}, 2, "flag provided but not defined: -nope"},
 		{"stray argument", []string{"-obj", hello, "extra"}, 2, `unexpected arguments ["extra"]`},
 		{"bad rename", []string{"-obj", hello, "-rename", "map:x"}, 2, `"map:x" is not KIND:CNAME=GoName`},
@@ -127,7 +150,9 @@ func TestCheck(t *testing.T) {
 	if code, stderr := command(t, dir, "-obj", obj, "-pkg", "hello", "-check"); code != 1 || !strings.Contains(stderr, "stale generated files: hello_bpfel.go") {
 		t.Fatalf("-check on an edited file: exit %d, %s", code, stderr)
 	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+	// The object, the skeleton and the package doc (no file of the
+	// package documents it).
+	if entries, _ := os.ReadDir(dir); len(entries) != 3 {
 		t.Errorf("-check wrote files: %v", entries)
 	}
 }
@@ -135,6 +160,7 @@ func TestCheck(t *testing.T) {
 // TestEndToEnd generates a skeleton into a new module, from an object that
 // lives elsewhere (so it is copied), and builds and vets a program using it.
 func TestEndToEnd(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds a module; skipped with -short")
 	}
@@ -192,7 +218,7 @@ func main() {
 	if code, stderr := command(t, dir, "-obj", obj, "-pkg", "skel", "-out", "skel", "-stem", "hello"); code != 0 {
 		t.Fatalf("bpfskel: exit %d\n%s", code, stderr)
 	}
-	for _, name := range []string{"hello_bpfel.go", "hello_bpfel.o"} {
+	for _, name := range []string{"hello_bpfel.go", "hello_bpfel.o", "bpfskel_doc.go"} {
 		if _, err := os.Stat(filepath.Join(pkg, name)); err != nil {
 			t.Errorf("expected %s in the output: %v", name, err)
 		}

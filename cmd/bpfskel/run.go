@@ -71,13 +71,21 @@ type config struct {
 	renames             renameFlag
 	events              eventFlag
 	types               typeFlag
+
+	src, cc, cflags, target string // compiling C: compile.go
+	quiet                   bool
 }
 
-func parseFlags(args []string, stderr io.Writer) (*config, error) {
+func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 	c := &config{renames: renameFlag{}, events: eventFlag{}}
 	fs := flag.NewFlagSet("bpfskel", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&c.obj, "obj", "", "the compiled BPF object (clang -g -target bpf); required")
+	fs.StringVar(&c.obj, "obj", "", "the compiled BPF object (clang -g -target bpf); this or -src is required")
+	fs.StringVar(&c.src, "src", "", "the BPF C source: compile it with -cc (objects are written next to the output), then generate")
+	fs.StringVar(&c.cc, "cc", "", "C compiler for -src (default: clang on PATH, else the newest clang-NN)")
+	fs.StringVar(&c.cflags, "cflags", "", "extra compiler flags for -src, after the defaults (-g -O2 -Wall -D__TARGET_ARCH_<arch> -I/usr/include/<multiarch>)")
+	fs.StringVar(&c.target, "target", "", "byte order to compile -src for: bpfel, bpfeb or both (default: the host's)")
+	fs.BoolVar(&c.quiet, "q", false, "print nothing but errors (no notes, no list of written files)")
 	fs.StringVar(&c.pkg, "pkg", os.Getenv("GOPACKAGE"), "Go package name of the output (default $GOPACKAGE, else the package in -out)")
 	fs.StringVar(&c.out, "out", ".", "directory to write the skeleton to")
 	fs.StringVar(&c.stem, "stem", "", "prefix of the skeleton's identifiers and output file names (default: none, files named after the object)")
@@ -85,9 +93,10 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.Var(c.renames, "rename", "give a C thing a Go name, as KIND:CNAME=GoName (KIND: map, program, variable, struct, union, enum, value, member TYPE.FIELD); repeatable")
 	fs.Var(c.events, "event", "the C type of the records of a ring buffer or perf event array, as MAP=TYPE (a struct, union, enum or typedef); repeatable")
 	fs.Var(&c.types, "type", "also mirror the named C struct, union, enum or typedef, as bpf2go's -type; repeatable")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: bpfskel -obj FILE.bpf.o [-pkg NAME] [-out DIR] [-stem NAME] [-rename KIND:CNAME=GoName]... [-event MAP=TYPE]... [-type NAME]... [-check]")
-		fs.PrintDefaults()
+	fs.Usage = func() { usage(fs, stderr) }
+	if wantsHelp(args) {
+		usage(fs, stdout)
+		return nil, errHelp
 	}
 	if err := fs.Parse(args); err != nil {
 		return nil, usageError{err}
@@ -95,52 +104,74 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if fs.NArg() > 0 {
 		return nil, usagef("unexpected arguments %q; the object goes in -obj", fs.Args())
 	}
-	if c.obj == "" {
-		return nil, usagef("-obj is required: the BPF object to generate a skeleton for")
+	if err := checkInputFlags(c); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
-	c, err := parseFlags(args, stderr)
+	if cmd, ok := subcommands[firstArg(args)]; ok {
+		return cmd(args[1:], stdout, stderr)
+	}
+	c, err := parseFlags(args, stdout, stderr)
+	if err == errHelp {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
-	data, err := os.ReadFile(c.obj)
-	if err != nil {
-		return fmt.Errorf("reading the object: %w", err)
-	}
-	obj, err := btfmodel.Load(filepath.Base(c.obj), data, btfmodel.Options{Stem: c.stem, Renames: c.renames, Events: c.events, Types: c.types})
-	if err != nil {
-		return err
+	notef := func(format string, args ...any) {
+		if !c.quiet && !c.check {
+			fmt.Fprintf(stderr, "bpfskel: "+format+"\n", args...)
+		}
 	}
 	if c.pkg == "" {
 		if c.pkg, err = packageName(c.out); err != nil {
 			return err
 		}
 	}
+	ins, err := inputs(c, notef)
+	if err != nil {
+		return err
+	}
 
-	fileStem := c.stem
-	if fileStem == "" {
-		fileStem, _, _ = strings.Cut(filepath.Base(c.obj), ".")
-	}
 	files := map[string][]byte{}
-	embed, err := placeObject(c.obj, c.out, fileStem, obj.ByteOrder, data, files)
-	if err != nil {
+	var jobs []*skeletonJob
+	for _, in := range ins {
+		obj, err := btfmodel.Load(in.name, in.data, btfmodel.Options{Stem: c.stem, Renames: c.renames, Events: c.events, Types: c.types})
+		if err != nil {
+			return err
+		}
+		embed := in.name
+		if in.path != "" {
+			if embed, err = placeObject(in.path, c.out, in.stem, obj.ByteOrder, in.data, files); err != nil {
+				return err
+			}
+		} else {
+			files[in.name] = in.data
+		}
+		opts := gen.Options{Package: c.pkg, FileStem: in.stem, ObjectFile: embed}
+		src, err := gen.Generate(obj, opts)
+		if err != nil {
+			return err
+		}
+		for name, b := range src {
+			files[name] = b
+		}
+		for _, note := range obj.Notes {
+			notef("%s: note: %s", obj.File, note)
+		}
+		jobs = append(jobs, &skeletonJob{obj: obj, opts: opts, out: src})
+	}
+	if err := fitPackage(c, jobs, files); err != nil {
 		return err
-	}
-	src, err := gen.Generate(obj, gen.Options{Package: c.pkg, FileStem: fileStem, ObjectFile: embed})
-	if err != nil {
-		return err
-	}
-	for name, b := range src {
-		files[name] = b
-	}
-	for _, note := range obj.Notes {
-		fmt.Fprintf(stderr, "bpfskel: %s: note: %s\n", obj.File, note)
 	}
 	if c.check {
 		return checkFiles(c.out, files)
+	}
+	if c.quiet {
+		stdout = io.Discard
 	}
 	return writeFiles(c.out, files, stdout)
 }
@@ -150,6 +181,9 @@ func packageName(dir string) (string, error) {
 	pkgs, err := packages.Load(&packages.Config{Mode: packages.NeedName, Dir: dir}, ".")
 	if err == nil && len(pkgs) == 1 && pkgs[0].Name != "" {
 		return pkgs[0].Name, nil
+	}
+	if name := packageClause(dir); name != "" {
+		return name, nil
 	}
 	return "", usagef("cannot tell the Go package name of %s (no Go files there and $GOPACKAGE is unset); pass -pkg", dir)
 }
