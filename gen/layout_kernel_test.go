@@ -9,7 +9,6 @@ import (
 	"time"
 	"unsafe"
 
-
 	"github.com/bpfskel/bpfskel/runtime/bpfskel"
 	"github.com/bpfskel/bpfskel/testdata/golden/layout"
 )
