@@ -2,8 +2,9 @@
 #
 #   make setup        install the BPF toolchain (apt, when missing) and mount
 #                     bpffs and tracefs: scripts/setup.sh --build
-#   make objects      rebuild every *.bpf.o under examples/ and testdata/golden/
-#                     from its *.bpf.c, byte for byte reproducibly
+#   make objects      rebuild every *.bpf.o under examples/, testdata/golden/
+#                     and testdata/realworld/ from its C, byte for byte
+#                     reproducibly (the real-world suite needs bpftool)
 #   make generate     go generate, then rewrite the golden files (gen's, and
 #                     the CLI's inspect output and error messages)
 #   make test         go vet and go test (mounts what the kernel tests need)
@@ -31,11 +32,52 @@ export PATH := $(PATH):/usr/local/go/bin
 # compilation directory keep the build directory out of DWARF (which is then
 # stripped anyway; BTF and BTF.ext stay).
 BPF_SRCS := $(sort $(wildcard examples/*/*.bpf.c testdata/golden/*/*.bpf.c runtime/*/testdata/*.bpf.c))
-BPF_OBJS := $(BPF_SRCS:.bpf.c=.bpf.o)
+BPF_OBJS := $(BPF_SRCS:.bpf.c=.bpf.o) $(REALWORLD_OBJS)
 
 BPF_TARGET ?= bpf
 BPF_CFLAGS ?= -g -O2 -D__TARGET_ARCH_x86 -Wall \
 	-I/usr/include/x86_64-linux-gnu
+
+# The real-world suite (testdata/realworld/README.md): programs written the
+# way libbpf-tools and libbpf-bootstrap write them, several against a
+# vmlinux.h of the running kernel.
+REALWORLD_SRCS := $(sort $(wildcard testdata/realworld/*/*.bpf.c))
+REALWORLD_OBJS := $(REALWORLD_SRCS:.bpf.c=.bpf.o) testdata/realworld/linked/linked.bpf.o
+BPFTOOL ?= bpftool
+
+# vmlinux.h is dumped from the running kernel's BTF into a gitignored file
+# (2.8 MB, and a function of the kernel, not of this repository); the
+# committed vmlinux.h.sha256 records which one the committed objects were
+# built against, so `make check-stale` on another kernel reports that file
+# as stale instead of only a wall of changed objects. The dump of one
+# kernel is byte-for-byte stable, and the header is rewritten only when it
+# changes.
+VMLINUX_H := testdata/vmlinux/vmlinux.h
+$(VMLINUX_H): FORCE
+	@mkdir -p $(dir $@)
+	@$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else echo "  VMLINUX $@"; mv -f $@.tmp $@; fi
+	@cd $(dir $@) && sha256sum vmlinux.h > vmlinux.h.sha256
+
+# Objects of the suite find vmlinux.h through a relative path, so that no
+# absolute path reaches BTF.ext.
+$(REALWORLD_OBJS): BPF_CFLAGS += -I../../vmlinux
+$(REALWORLD_OBJS): | $(VMLINUX_H)
+
+# Several C files linked into one object, as `bpftool gen object` does for
+# projects that split their BPF code.
+LINKED_PARTS := $(sort $(wildcard testdata/realworld/linked/parts/*.c))
+testdata/realworld/linked/linked.bpf.o: $(LINKED_PARTS) FORCE | $(VMLINUX_H)
+	@echo "  LINK    $@"
+	@cd testdata/realworld/linked/parts && for c in $(notdir $(LINKED_PARTS)); do \
+	  $(CLANG) -target $(BPF_TARGET) $(BPF_CFLAGS) -I../../../vmlinux \
+	    -fdebug-prefix-map=$$PWD=. -fdebug-compilation-dir=. \
+	    -c $$c -o $${c%.c}.tmp.o || exit 1; \
+	done && \
+	$(BPFTOOL) gen object ../linked.bpf.o.tmp $(patsubst %.c,%.tmp.o,$(notdir $(LINKED_PARTS))) && \
+	rm -f *.tmp.o && \
+	$(STRIP) --strip-debug ../linked.bpf.o.tmp -o ../linked.bpf.o.tmp2 && \
+	rm -f ../linked.bpf.o.tmp && mv -f ../linked.bpf.o.tmp2 ../linked.bpf.o
 
 # The big-endian golden case: the same C, for a big-endian BPF target.
 testdata/golden/bigendian/bigendian.bpf.o: BPF_TARGET = bpfeb
@@ -71,7 +113,7 @@ demo:
 
 generate:
 	$(GO) generate ./...
-	$(GO) test ./gen -run TestGolden -update
+	$(GO) test ./gen -run 'TestGolden|TestRealWorld$$' -update
 	$(GO) test ./cmd/bpfskel -run 'TestInspectGolden|TestErrorsGolden' -update
 
 # The golden skeletons are compiled for 386 and s390x too; building the
@@ -81,7 +123,7 @@ CROSS_GOARCHES := 386 s390x
 
 test:
 	bash scripts/setup.sh --runtime
-	$(GO) vet ./... ./testdata/golden/...
+	$(GO) vet ./... ./testdata/golden/... ./testdata/realworld/...
 	@for arch in $(CROSS_GOARCHES); do \
 	  echo "test: compiling the runtime for GOARCH=$$arch (slow only the first time)"; \
 	  GOOS=linux GOARCH=$$arch $(GO) build ./runtime/... || exit 1; \

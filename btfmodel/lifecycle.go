@@ -1,6 +1,10 @@
 package btfmodel
 
-import "strings"
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
 
 // viewMethods are the methods and the embedded field that a section's
 // variables struct gets from the *bpfskel.View it embeds: a variable may
@@ -9,43 +13,49 @@ var viewMethods = []string{"View", "Get", "Set", "Len", "ReadOnly", "Close"}
 
 // lifecycleNames names what the skeleton's lifecycle adds to the package:
 // the pre-load settings structs, one exported constant per object, map,
-// program and section name, and one variables struct per section. Every
-// name is claimed in pkg, so a collision is an error naming both sides.
-func lifecycleNames(obj *Object, n *namer, pkg *scope) {
-	if len(n.errs) > 0 {
-		// The names below derive from names that already failed: their
-		// collisions would only repeat those errors.
-		return
-	}
+// program and section name, and one variables struct per section. It runs
+// once every other name is resolved, derives these from the final Go
+// names, and reports a collision with anything else in the package as an
+// error naming both and the fix.
+func lifecycleNames(obj *Object) error {
 	stem := strings.TrimSuffix(obj.Names.Skeleton, "Skeleton")
-	obj.Names.MapSpecs = stem + "MapSpecs"
-	obj.Names.ProgramSpecs = stem + "ProgramSpecs"
-	obj.Names.ObjectName = stem + "ObjectName"
-	for _, id := range []string{obj.Names.MapSpecs, obj.Names.ProgramSpecs, obj.Names.ObjectName} {
-		pkg.add(id, origin{kind: "skeleton", cname: id})
+	taken := map[string]string{}
+	sk := obj.Names
+	for _, id := range []string{sk.Skeleton, sk.Maps, sk.Programs, sk.Spec, sk.Open, sk.Load, sk.OpenMaps, sk.Object} {
+		taken[id] = "the generated " + id
 	}
+	for _, d := range obj.Decls {
+		taken[d.GoName] = fmt.Sprintf("%s %s", d.CKind, nameOrAnon(d.CName))
+		for _, v := range d.Values {
+			taken[v.GoName] = fmt.Sprintf("enum value %s", Display(v.CName))
+		}
+	}
+	var errs []error
+	claim := func(id, what string) string {
+		if prev, dup := taken[id]; dup {
+			errs = append(errs, fmt.Errorf("%s and %s both become the Go name %s in the package; rename one with -rename, or give the object a -stem", prev, what, id))
+		}
+		taken[id] = what
+		return id
+	}
+	obj.Names.MapSpecs = claim(stem+"MapSpecs", "the generated MapSpecs type")
+	obj.Names.ProgramSpecs = claim(stem+"ProgramSpecs", "the generated ProgramSpecs type")
+	obj.Names.ObjectName = claim(stem+"ObjectName", "the generated ObjectName constant")
 	for _, m := range obj.Maps {
-		m.ConstName = stem + "MapName" + m.GoName
-		pkg.add(m.ConstName, origin{kind: "map", cname: m.CName})
+		m.ConstName = claim(stem+"MapName"+m.GoName, "the name constant of map "+Display(m.CName))
 	}
 	for _, p := range obj.Programs {
-		p.ConstName = stem + "ProgramName" + p.GoName
-		pkg.add(p.ConstName, origin{kind: "program", cname: p.CName})
+		p.ConstName = claim(stem+"ProgramName"+p.GoName, "the name constant of program "+Display(p.CName))
 	}
 	for _, s := range obj.Sections {
-		s.ConstName = stem + "SectionName" + s.GoName
-		s.VarsName = s.Decl.GoName + "Vars"
-		pkg.add(s.ConstName, origin{kind: "section", cname: s.CName})
-		pkg.add(s.VarsName, origin{kind: "section", cname: s.CName})
-
-		fields := n.scope("the " + s.VarsName + " struct")
-		for _, m := range viewMethods {
-			fields.add(m, origin{kind: "skeleton", cname: "View." + m})
-		}
+		s.ConstName = claim(stem+"SectionName"+s.GoName, "the name constant of section "+Display(s.CName))
+		s.VarsName = claim(s.Decl.GoName+"Vars", "the variables struct of section "+Display(s.CName))
 		for _, f := range s.Decl.Fields {
-			if !f.Padding() {
-				fields.add(f.GoName, origin{kind: "variable", cname: f.CName})
+			if !f.Padding() && slices.Contains(viewMethods, f.GoName) {
+				errs = append(errs, fmt.Errorf("variable %s of section %s becomes the Go name %s, which the section's View has; rename it with -rename variable:%s=NewName",
+					Display(f.CName), Display(s.CName), f.GoName, f.CName))
 			}
 		}
 	}
+	return joinSorted(errs)
 }

@@ -53,17 +53,40 @@ func load(file string, data []byte, opts Options) (*Object, error) {
 		return nil, err
 	}
 	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(data))
+	var loaderErr error
 	if err != nil {
-		return nil, fmt.Errorf("reading the BPF object: %w", err)
+		// Generation must not depend on program relocation: read what the
+		// model needs without the collection loader (fallback.go).
+		fb, ferr := fallbackSpec(data)
+		if ferr != nil {
+			return nil, fmt.Errorf("reading the BPF object: %w", err)
+		}
+		spec, loaderErr = fb, err
 	}
+	obj, err := fromSpec(file, bo, spec, loaderErr, opts)
+	if err != nil {
+		return nil, err
+	}
+	obj.Digest = sha256.Sum256(data)
+	return obj, nil
+}
+
+// fromSpec builds the model from a parsed object; loaderErr is why the
+// collection loader refused it, when spec came from fallbackSpec.
+func fromSpec(file string, bo binary.ByteOrder, spec *ebpf.CollectionSpec, loaderErr error, opts Options) (*Object, error) {
 	if spec.Types == nil {
 		return nil, errors.New("the object has no BTF; compile it with clang -g -target bpf")
 	}
+	addKconfig(spec)
 
 	n := newNamer(opts.Renames)
 	ty := newTyper(n)
-	obj := &Object{File: file, ByteOrder: bo, Desc: spec, Digest: sha256.Sum256(data)}
+	obj := &Object{File: file, ByteOrder: bo, Desc: spec}
 	obj.Names = skeletonNames(opts.Stem)
+	if loaderErr != nil {
+		obj.LoaderError = loaderErr.Error()
+		obj.Notes = append(obj.Notes, loaderNote(loaderErr))
+	}
 
 	events, err := planEvents(spec, opts)
 	if err != nil {
@@ -81,18 +104,22 @@ func load(file string, data []byte, opts Options) (*Object, error) {
 	}
 
 	obj.Decls = ty.order
+	checkPackageScope(obj, n)
+	n.resolve()
+	if err := n.err(); err != nil {
+		return nil, err
+	}
+	if err := lifecycleNames(obj); err != nil {
+		return nil, err
+	}
 	sort.Slice(obj.Decls, func(i, j int) bool { return obj.Decls[i].GoName < obj.Decls[j].GoName })
 	for _, d := range obj.Decls {
 		for _, note := range d.Notes {
 			obj.Notes = append(obj.Notes, fmt.Sprintf("%s %s: %s", d.CKind, nameOrAnon(d.CName), note))
 		}
 	}
+	obj.Notes = append(obj.Notes, n.notes...)
 	sort.Strings(obj.Notes)
-
-	checkPackageScope(obj, n)
-	if err := n.err(); err != nil {
-		return nil, err
-	}
 	return obj, nil
 }
 
@@ -125,9 +152,10 @@ func skeletonNames(stem string) SkeletonNames {
 	}
 }
 
-// isDataSection mirrors cilium/ebpf's rule for which maps hold global data.
+// isDataSection mirrors cilium/ebpf's rule for which maps hold global data,
+// and .kconfig, whose variables the loader fills.
 func isDataSection(name string) bool {
-	return strings.HasPrefix(name, ".bss") || strings.HasPrefix(name, ".data") || strings.HasPrefix(name, ".rodata")
+	return strings.HasPrefix(name, ".bss") || strings.HasPrefix(name, ".data") || strings.HasPrefix(name, ".rodata") || name == ".kconfig"
 }
 
 func modelMaps(obj *Object, spec *ebpf.CollectionSpec, n *namer, ty *typer, events *eventPlan) error {
@@ -148,7 +176,7 @@ func modelMaps(obj *Object, spec *ebpf.CollectionSpec, n *namer, ty *typer, even
 		}
 		o := origin{kind: "map", cname: name}
 		m.GoName = n.name(o, name)
-		fields.add(m.GoName, o)
+		fields.add(&m.GoName, o)
 
 		kind, why := handleOf(ms)
 		if why != "" {
@@ -241,7 +269,7 @@ func modelPrograms(obj *Object, spec *ebpf.CollectionSpec, n *namer) {
 			CName: name, GoName: n.name(o, name), SectionName: ps.SectionName,
 			Type: ps.Type, AttachType: ps.AttachType, AttachTo: ps.AttachTo, Desc: ps,
 		}
-		fields.add(p.GoName, o)
+		fields.add(&p.GoName, o)
 		obj.Programs = append(obj.Programs, p)
 	}
 }
@@ -282,7 +310,7 @@ func modelSections(obj *Object, spec *ebpf.CollectionSpec, stem string, n *namer
 		d := &Decl{Kind: Struct, CKind: "section", CName: name, Size: int(ds.Size), Desc: ds,
 			GoName: Identifier(stem) + goName}
 		ty.order = append(ty.order, d)
-		sn := &Section{CName: name, GoName: goName, Decl: d, ReadOnly: strings.HasPrefix(name, ".rodata"), Desc: ms}
+		sn := &Section{CName: name, GoName: goName, Decl: d, ReadOnly: strings.HasPrefix(name, ".rodata") || name == ".kconfig", Frozen: name == ".kconfig", Desc: ms}
 		// Sections are mapped at page boundaries: any alignment fits.
 		if err := ty.layout(d, items, 0, 8); err != nil {
 			return fmt.Errorf("section %s: %w", Display(name), err)
@@ -292,32 +320,42 @@ func modelSections(obj *Object, spec *ebpf.CollectionSpec, stem string, n *namer
 	return nil
 }
 
-// checkPackageScope claims every package-level identifier once.
+// checkPackageScope claims every package-level identifier, and the fields
+// and methods of the skeleton struct.
 func checkPackageScope(obj *Object, n *namer) {
 	pkg := n.scope("the package")
+	pkg.first = true
 	sk := obj.Names
-	for _, id := range []string{sk.Skeleton, sk.Maps, sk.Programs, sk.Spec, sk.Open, sk.Load, sk.OpenMaps} {
-		pkg.add(id, origin{kind: "skeleton", cname: id})
+	for _, g := range []struct{ id, what string }{
+		{sk.Skeleton, "the generated skeleton type"}, {sk.Maps, "the generated Maps type"},
+		{sk.Programs, "the generated Programs type"}, {sk.Spec, "the generated Spec type"},
+		{sk.Open, "the generated Open function"}, {sk.Load, "the generated Load function"},
+		{sk.OpenMaps, "the generated OpenMaps function"},
+	} {
+		pkg.reserve(g.id, g.what)
 	}
 	for _, d := range obj.Decls {
 		cn := d.CName
 		if cn == "" {
 			cn = d.GoName
 		}
-		pkg.add(d.GoName, origin{kind: d.CKind, cname: cn})
+		pkg.add(&d.GoName, origin{kind: d.CKind, cname: cn})
 		for _, v := range d.Values {
-			pkg.add(v.GoName, origin{kind: "enum value", cname: v.CName})
+			pkg.add(&v.GoName, origin{kind: "enum value", cname: v.CName})
 		}
 	}
 	skel := n.scope("the " + sk.Skeleton + " struct")
-	for _, id := range []string{"Maps", "Programs", "Close"} {
-		skel.add(id, origin{kind: "skeleton", cname: sk.Skeleton + "." + id})
+	for _, id := range skeletonMembers {
+		skel.reserve(id, "a generated field or method of the skeleton")
 	}
 	for _, s := range obj.Sections {
-		skel.add(s.GoName, origin{kind: "section", cname: s.CName})
+		skel.add(&s.GoName, origin{kind: "section", cname: s.CName})
 	}
-	lifecycleNames(obj, n, pkg)
 }
+
+// skeletonMembers are the fields and methods gen declares on the skeleton
+// struct; a section must not take one of their names.
+var skeletonMembers = []string{"Maps", "Programs", "Close", "Collection"}
 
 // joinSorted joins errors in a stable order.
 func joinSorted(errs []error) error {

@@ -38,6 +38,12 @@ type Object struct {
 	// one sentence each, sorted.
 	Notes []string
 
+	// LoaderError is why cilium/ebpf's collection loader refuses the
+	// object, when the model was read without it (see fallback.go); empty
+	// when the loader accepts it. The skeleton's Open fails for the same
+	// reason, but its types are valid.
+	LoaderError string
+
 	Desc *ebpf.CollectionSpec
 }
 
@@ -135,8 +141,14 @@ type Section struct {
 	// Decl is the struct type mirroring the whole section; static variables
 	// are padding in it.
 	Decl *Decl
-	// ReadOnly is true for .rodata*: the kernel freezes it after load.
+	// ReadOnly is true for .rodata* and .kconfig: the kernel freezes them
+	// after load.
 	ReadOnly bool
+	// Frozen is true for .kconfig: the loader fills its __kconfig externs
+	// from the running kernel and freezes it, and it cannot be mmapped, so
+	// the skeleton reads it with one lookup (bpfskel.FrozenSection)
+	// instead of a live view.
+	Frozen bool
 
 	// ConstName is the exported constant holding CName; VarsName is the
 	// struct type with one live handle per variable of the section.

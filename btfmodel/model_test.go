@@ -248,37 +248,6 @@ func TestReject(t *testing.T) {
 	}
 }
 
-func TestCollisions(t *testing.T) {
-	// C allows a member and a member of an anonymous struct to differ only
-	// in case; Go names them alike.
-	s := &btf.Struct{Name: "dup", Size: 8, Members: []btf.Member{
-		member("my_field", u32, 0),
-		member("", &btf.Struct{Size: 4, Members: []btf.Member{member("myField", u32, 0)}}, 4)}}
-	_, n := declOf(t, s)
-	err := n.err()
-	want := `member "myField" of dup and member "my_field" of dup both become the Go name MyField in struct dup; rename one with -rename member:dup.my_field=NewName`
-	if err == nil || err.Error() != want {
-		t.Fatalf("err = %v\nwant %s", err, want)
-	}
-
-	// Union accessors collide with setters: member "set_x" vs the setter of "x".
-	u := &btf.Union{Name: "u", Size: 4, Members: []btf.Member{member("x", u32, 0), member("set_x", u32, 0)}}
-	_, n = declOf(t, u)
-	if err := n.err(); err == nil || !strings.Contains(err.Error(), "both become the Go name SetX") {
-		t.Fatalf("union accessor collision not reported: %v", err)
-	}
-
-	// A rename resolves it, and an unused rename is reported.
-	n = newNamer(map[string]string{"member:dup.myField": "Other", "map:nope": "X"})
-	if _, _, err := newTyper(n).goType(s, "", "", 0); err != nil {
-		t.Fatal(err)
-	}
-	err = n.err()
-	if err == nil || err.Error() != "-rename map:nope matches nothing in the object" {
-		t.Fatalf("err = %v, want only the unused rename", err)
-	}
-}
-
 func TestLoadRejectsNonBPF(t *testing.T) {
 	for _, tc := range []struct {
 		name string

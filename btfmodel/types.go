@@ -465,9 +465,10 @@ func (ty *typer) layout(d *Decl, items []item, depth, calign int) error {
 	}
 	claim := func(a *Accessor) {
 		o := memberOrigin(d, a.CName)
-		fields.add(a.GoName, o)
 		if a.Setter != "" {
-			fields.add(a.Setter, o)
+			fields.addAccessor(&a.GoName, &a.Setter, o)
+		} else {
+			fields.add(&a.GoName, o)
 		}
 	}
 	var group *bitGroup
@@ -598,20 +599,24 @@ func (ty *typer) layout(d *Decl, items []item, depth, calign int) error {
 		}
 		if it.embedded {
 			f.GoName, f.Embedded = typ.Decl.GoName, true
-			fields.add(f.GoName, origin{kind: "union", cname: hint})
+			fields.addPinned(&f.GoName, origin{kind: "union", cname: hint}, func() string { return typ.Decl.GoName })
 			// Its accessors are promoted into this struct: they share the
-			// struct's namespace, as the members do in C.
+			// struct's namespace, as the members do in C. The union's
+			// scope names them; here they are fixed.
 			for _, m := range typ.Decl.Members {
-				fields.add(m.GoName, memberOrigin(typ.Decl, m.CName))
-				fields.add(m.Setter, memberOrigin(typ.Decl, m.CName))
+				fields.addPinned(nil, memberOrigin(typ.Decl, m.CName), func() string { return m.GoName })
+				fields.addPinned(nil, memberOrigin(typ.Decl, m.CName), func() string { return m.Setter })
 			}
 			for _, a := range typ.Decl.Accessors {
-				claim(a)
+				fields.addPinned(nil, memberOrigin(typ.Decl, a.CName), func() string { return a.GoName })
+				if a.Setter != "" {
+					fields.addPinned(nil, memberOrigin(typ.Decl, a.CName), func() string { return a.Setter })
+				}
 			}
 		} else {
 			o := memberOrigin(d, it.cname)
 			f.GoName = ty.n.name(o, it.cname)
-			fields.add(f.GoName, o)
+			fields.add(&f.GoName, o)
 		}
 		d.Fields = append(d.Fields, f)
 		cursor = off + f.Size
@@ -708,10 +713,11 @@ func (ty *typer) layoutUnion(d *Decl, u *btf.Union, depth int) error {
 	calign := ty.cAlign(u, depth)
 	d.CAlign = calign
 	methods := ty.n.scope(fmt.Sprintf("the methods of union %s", nameOrAnon(d.CName)))
-	claim := func(getter, setter, cname string) {
-		methods.add(getter, memberOrigin(d, cname))
-		if setter != "" {
-			methods.add(setter, memberOrigin(d, cname))
+	claim := func(getter, setter *string, cname string) {
+		if *setter != "" {
+			methods.addAccessor(getter, setter, memberOrigin(d, cname))
+		} else {
+			methods.add(getter, memberOrigin(d, cname))
 		}
 	}
 	d.Align = 1
@@ -732,7 +738,7 @@ func (ty *typer) layoutUnion(d *Decl, u *btf.Union, depth int) error {
 			}
 			if a != nil {
 				a.Storage, a.BitOff = UnionStorage, int(it.bitOff)
-				claim(a.GoName, a.Setter, a.CName)
+				claim(&a.GoName, &a.Setter, a.CName)
 				d.Accessors = append(d.Accessors, a)
 			}
 			continue
@@ -758,12 +764,12 @@ func (ty *typer) layoutUnion(d *Decl, u *btf.Union, depth int) error {
 			if isScalar(typ) {
 				a.Kind = Unaligned
 			}
-			claim(a.GoName, a.Setter, a.CName)
+			claim(&a.GoName, &a.Setter, a.CName)
 			d.Accessors = append(d.Accessors, a)
 			continue
 		}
 		m := &Member{CName: it.cname, GoName: name, Setter: "Set" + name, Offset: off, Type: typ, Note: note}
-		claim(m.GoName, m.Setter, m.CName)
+		claim(&m.GoName, &m.Setter, m.CName)
 		d.Align = max(d.Align, alignOf(typ))
 		d.Members = append(d.Members, m)
 	}

@@ -19,6 +19,13 @@ func FuzzGenerate(f *testing.F) {
 	if err != nil || len(objs) == 0 {
 		f.Fatalf("no seed objects: %v", err)
 	}
+	// The real-world suite seeds the fallback reader too: cilium/ebpf
+	// refuses some of its objects.
+	rw, err := filepath.Glob("../testdata/realworld/*/*.bpf.o")
+	if err != nil {
+		f.Fatal(err)
+	}
+	objs = append(objs, rw...)
 	for _, obj := range objs {
 		b, err := os.ReadFile(obj)
 		if err != nil {

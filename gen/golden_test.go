@@ -65,31 +65,58 @@ func loadModel(t *testing.T, c goldenCase) (*btfmodel.Object, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	renames := map[string]string{}
-	if text, err := os.ReadFile(filepath.Join(c.dir, "renames.txt")); err == nil {
+	return btfmodel.Load(filepath.Base(c.obj), data, caseOptions(t, c.dir))
+}
+
+// caseOptions reads the flags of a case from its directory: renames.txt
+// (-rename lines), events.txt (-event MAP=TYPE lines) and types.txt
+// (-type lines), each optional.
+func caseOptions(t *testing.T, dir string) btfmodel.Options {
+	t.Helper()
+	opts := btfmodel.Options{Renames: map[string]string{}}
+	if text, err := os.ReadFile(filepath.Join(dir, "renames.txt")); err == nil {
 		for _, line := range strings.Fields(string(text)) {
 			key, to, err := btfmodel.ParseRename(line)
 			if err != nil {
-				t.Fatalf("%s/renames.txt: %v", c.dir, err)
+				t.Fatalf("%s/renames.txt: %v", dir, err)
 			}
-			renames[key] = to
+			opts.Renames[key] = to
 		}
 	}
-	opts := btfmodel.Options{Renames: renames}
-	if text, err := os.ReadFile(filepath.Join(c.dir, "events.txt")); err == nil {
+	if text, err := os.ReadFile(filepath.Join(dir, "events.txt")); err == nil {
 		opts.Events = map[string]string{}
 		for _, line := range strings.Fields(string(text)) {
 			m, typ, ok := strings.Cut(line, "=")
 			if !ok {
-				t.Fatalf("%s/events.txt: %q is not MAP=TYPE", c.dir, line)
+				t.Fatalf("%s/events.txt: %q is not MAP=TYPE", dir, line)
 			}
 			opts.Events[m] = typ
 		}
 	}
-	if text, err := os.ReadFile(filepath.Join(c.dir, "types.txt")); err == nil {
+	if text, err := os.ReadFile(filepath.Join(dir, "types.txt")); err == nil {
 		opts.Types = strings.Fields(string(text))
 	}
-	return btfmodel.Load(filepath.Base(c.obj), data, opts)
+	return opts
+}
+
+// checkGoldenFiles compares generated files with the ones in dir, or
+// rewrites them with -update.
+func checkGoldenFiles(t *testing.T, dir string, files map[string][]byte) {
+	t.Helper()
+	for name, got := range files {
+		path := filepath.Join(dir, name)
+		if *update {
+			writeGolden(t, path, got)
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("missing expected output %s; rerun with -update", path)
+		}
+		if diff := cmp.Diff(string(want), string(got)); diff != "" {
+			t.Errorf("%s differs (-want +got), rerun with -update if intended:\n%s", path, diff)
+		}
+	}
 }
 
 func TestGolden(t *testing.T) {
@@ -118,20 +145,7 @@ func TestGolden(t *testing.T) {
 			if *update {
 				os.Remove(errFile)
 			}
-			for name, got := range files {
-				path := filepath.Join(c.dir, name)
-				if *update {
-					writeGolden(t, path, got)
-					continue
-				}
-				want, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatalf("missing expected output %s; rerun with -update", path)
-				}
-				if diff := cmp.Diff(string(want), string(got)); diff != "" {
-					t.Errorf("%s differs (-want +got), rerun with -update if intended:\n%s", path, diff)
-				}
-			}
+			checkGoldenFiles(t, c.dir, files)
 		})
 	}
 }

@@ -84,7 +84,7 @@ var atomicVars = map[string]string{
 // section (.data.NAME, .bss.NAME), whose length Spec.ResizeArray may
 // change before load, or nil.
 func resizableArray(s *btfmodel.Section) *btfmodel.Field {
-	if s.ReadOnly || s.CName == ".data" || s.CName == ".bss" {
+	if s.ReadOnly || s.Frozen || s.CName == ".data" || s.CName == ".bss" {
 		return nil
 	}
 	vars := sectionVars(s)
@@ -224,6 +224,9 @@ func specTypes(f *jen.File, obj *btfmodel.Object, opts Options) {
 		jen.Id("spec"):     jen.Id("s"),
 	}
 	for _, s := range obj.Sections {
+		if s.Frozen {
+			continue // the loader fills it from the kernel's configuration
+		}
 		fields = append(fields, jen.Comment(fmt.Sprintf("%s is the initial contents of section %s: what Load gives the programs.", s.GoName, btfmodel.Display(s.CName))).Line().
 			Id(s.GoName).Op("*").Id(s.Decl.GoName))
 		values[jen.Id(s.GoName)] = jen.Qual(runtimePath, "BindSectionSpec").Types(jen.Id(s.Decl.GoName)).Call(jen.Id("b"), jen.Id(s.ConstName))
@@ -238,6 +241,11 @@ func specTypes(f *jen.File, obj *btfmodel.Object, opts Options) {
 	sum := obj.Digest
 	f.Comment(fmt.Sprintf("%s parses the embedded %s. It fails when the embedded object is", n.Open, file))
 	f.Comment("not the one this file was generated from: regenerate the skeleton then.")
+	if obj.LoaderError != "" {
+		f.Comment("")
+		f.Comment(fmt.Sprintf("It fails for this object, wrapping bpfskel.ErrLoaderRefused: cilium/ebpf cannot load it (%s).", commentText(obj.LoaderError)))
+		f.Comment("The skeleton was generated from the object's BTF; its types are valid.")
+	}
 	f.Func().Id(n.Open).Params().Params(jen.Op("*").Id(n.Spec), jen.Error()).Block(
 		jen.List(jen.Id("s"), jen.Err()).Op(":=").Qual(runtimePath, "OpenSkeleton").Call(
 			jen.Id(n.ObjectName), jen.Id(n.Object), jen.Lit(hex.EncodeToString(sum[:])), jen.Lit(generatedFile(obj, opts))),

@@ -20,7 +20,9 @@ func skeleton(f *jen.File, obj *btfmodel.Object, opts Options) {
 	mapsStruct(f, obj)
 	programsStruct(f, obj)
 	for _, s := range obj.Sections {
-		sectionVarsStruct(f, obj, s)
+		if !s.Frozen {
+			sectionVarsStruct(f, obj, s)
+		}
 	}
 
 	f.Comment(fmt.Sprintf("%s is %s loaded into the kernel, with a typed handle for each of", n.Skeleton, file))
@@ -34,6 +36,12 @@ func skeleton(f *jen.File, obj *btfmodel.Object, opts Options) {
 		doc := fmt.Sprintf("%s holds the live variables of section %s, shared with the programs,", s.GoName, btfmodel.Display(s.CName))
 		if s.ReadOnly {
 			doc = fmt.Sprintf("%s holds the variables of section %s, read-only (the kernel froze it at load),", s.GoName, btfmodel.Display(s.CName))
+		}
+		if s.Frozen {
+			doc = fmt.Sprintf("%s holds section %s as the loader filled it from the running kernel's configuration; it is frozen and read with Get.", s.GoName, btfmodel.Display(s.CName))
+			fields = append(fields, jen.Comment(doc).Line().
+				Id(s.GoName).Op("*").Qual(runtimePath, "FrozenSection").Types(jen.Id(s.Decl.GoName)))
+			continue
 		}
 		fields = append(fields, jen.Comment(doc).Line().Comment("and the view of the whole section.").Line().Id(s.GoName).Id(s.VarsName))
 	}
@@ -181,6 +189,10 @@ func loadMethod(f *jen.File, obj *btfmodel.Object) {
 		jen.Id("b").Op(":=").Qual(runtimePath, "NewBinder").Call(jen.Id("c")),
 	}
 	for _, s := range obj.Sections {
+		if s.Frozen {
+			skel[jen.Id(s.GoName)] = jen.Qual(runtimePath, "BindFrozenSection").Types(jen.Id(s.Decl.GoName)).Call(jen.Id("b"), jen.Id(s.ConstName))
+			continue
+		}
 		view := sectionViewVar(s)
 		body = append(body, jen.Id(view).Op(":=").Qual(runtimePath, "BindSection").Types(jen.Id(s.Decl.GoName)).Call(jen.Id("b"), jen.Id(s.ConstName)))
 		skel[jen.Id(s.GoName)] = sectionVarsValue(s, view)

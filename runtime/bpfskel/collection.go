@@ -48,7 +48,7 @@ func Open(name string, elf []byte) (*Spec, error) {
 	}
 	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(elf))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, openError(name, elf, err)
 	}
 	return &Spec{name: name, spec: spec}, nil
 }
@@ -228,4 +228,16 @@ func (c *Collection) unregister(v io.Closer) {
 	c.mu.Lock()
 	delete(c.views, v)
 	c.mu.Unlock()
+}
+
+// adopt makes c close m with its views: m was opened for a handle of c
+// (a map cilium/ebpf did not put in the collection).
+func (c *Collection) adopt(m io.Closer) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return errors.New("the Collection is closed")
+	}
+	c.registerLocked(m)
+	return nil
 }

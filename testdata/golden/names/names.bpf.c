@@ -4,13 +4,15 @@
 /*
  * names: every naming edge case in one object (as protobuf's
  * fieldnames.proto). renames.txt beside this file holds the -rename flags
- * the golden test passes; without them the object is rejected.
+ * the golden test passes, to show that -rename gives the names a user
+ * wants; without them the object still generates, by the collision rule
+ * of btfmodel/names.go (collision/ shows that).
  *
  *   task_struct, TCP_FLAG_t, __reserved, _pad     the identifier rule
  *   struct skeleton                               collides with the generated
- *                                                 Skeleton: renamed
+ *                                                 Skeleton: renamed Bones
  *   member my_field and myField                   collide in one struct:
- *                                                 one renamed
+ *                                                 myField renamed
  *   member x_y and xY                             do not collide: bpf2go's
  *                                                 rule keeps '_' after a
  *                                                 capital (X_y, XY)

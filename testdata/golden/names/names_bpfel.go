@@ -215,7 +215,7 @@ type Spec struct {
 // Open parses the embedded names.bpf.o. It fails when the embedded object is
 // not the one this file was generated from: regenerate the skeleton then.
 func Open() (*Spec, error) {
-	s, err := bpfskel.OpenSkeleton(ObjectName, _Object, "fb4945c4f778717162a14b2d7b3b329c4656667c55d363c30e2378afc6e7d456", "names_bpfel.go")
+	s, err := bpfskel.OpenSkeleton(ObjectName, _Object, "653a44f20a1d1def75c7150bf07d84456d656a0361963f306fd592379d123c3a", "names_bpfel.go")
 	if err != nil {
 		return nil, err
 	}
