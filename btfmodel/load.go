@@ -2,6 +2,7 @@ package btfmodel
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"debug/elf"
 	"encoding/binary"
 	"errors"
@@ -66,7 +67,12 @@ func load(file string, data []byte, opts Options) (*Object, error) {
 		}
 		spec, loaderErr = fb, err
 	}
-	return fromSpec(file, bo, spec, loaderErr, opts)
+	obj, err := fromSpec(file, bo, spec, loaderErr, opts)
+	if err != nil {
+		return nil, err
+	}
+	obj.Digest = sha256.Sum256(data)
+	return obj, nil
 }
 
 // fromSpec builds the model from a parsed object; loaderErr is why the
@@ -105,6 +111,9 @@ func fromSpec(file string, bo binary.ByteOrder, spec *ebpf.CollectionSpec, loade
 	checkPackageScope(obj, n)
 	n.resolve()
 	if err := n.err(); err != nil {
+		return nil, err
+	}
+	if err := lifecycleNames(obj); err != nil {
 		return nil, err
 	}
 	sort.Slice(obj.Decls, func(i, j int) bool { return obj.Decls[i].GoName < obj.Decls[j].GoName })

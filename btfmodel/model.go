@@ -30,6 +30,10 @@ type Object struct {
 	Sections []*Section // data sections with at least one global variable, sorted by C name
 	Decls    []*Decl    // every declared Go type, sorted by Go name
 
+	// Digest is the SHA-256 of the object's bytes: the generated skeleton
+	// records it, and Open refuses an embedded object with another digest.
+	Digest [32]byte
+
 	// Notes lists what the object has and the skeleton does not mirror yet,
 	// one sentence each, sorted.
 	Notes []string
@@ -53,6 +57,11 @@ type SkeletonNames struct {
 	Load     string // func (*LoadOptions) (*Skeleton, error)
 	OpenMaps string // func (bpfskel.MapSource) (*bpfskel.Opened[Maps], error)
 	Object   string // unexported variable holding the embedded ELF
+
+	// Lifecycle names (btfmodel/lifecycle.go).
+	MapSpecs     string // struct type holding every map's pre-load settings
+	ProgramSpecs string // struct type holding every program's pre-load settings
+	ObjectName   string // constant: the object's file name
 }
 
 // Handle is the runtime handle a map gets: the generic type bpfskel.Name
@@ -87,6 +96,9 @@ type Map struct {
 	// 0: queues, stacks, bloom filters).
 	Key, Value *Type
 
+	// ConstName is the exported constant holding CName.
+	ConstName string
+
 	// Inner is the inner map template of a map of maps
 	// (__array(values, struct { ... })), with its own Key and Value; nil
 	// for other maps.
@@ -115,6 +127,9 @@ type Program struct {
 	AttachType  ebpf.AttachType
 	AttachTo    string
 
+	// ConstName is the exported constant holding CName.
+	ConstName string
+
 	Desc *ebpf.ProgramSpec
 }
 
@@ -134,6 +149,10 @@ type Section struct {
 	// the skeleton reads it with one lookup (bpfskel.FrozenSection)
 	// instead of a live view.
 	Frozen bool
+
+	// ConstName is the exported constant holding CName; VarsName is the
+	// struct type with one live handle per variable of the section.
+	ConstName, VarsName string
 
 	Desc *ebpf.MapSpec
 }

@@ -23,13 +23,13 @@ func TestCollisionInKernel(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name string
-		prog *bpfskel.Program
+		prog bpfskel.AnyProgram
 		ret  uint32
 	}{
 		{"__blk_account_io_start", skel.Programs.X__blk_account_io_start, 1},
 		{"blk_account_io_start", skel.Programs.BlkAccountIoStart, 2},
 	} {
-		ret, err := tc.prog.TestRun(nil)
+		ret, err := tc.prog.Base().TestRun(nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -40,13 +40,13 @@ func TestEventsSkeleton(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name string
-		prog *bpfskel.Program
+		prog bpfskel.AnyProgram
 		read func(*events.Event) error
 	}{
 		{"ringbuf", skel.Programs.RingReserve, ring.ReadInto},
 		{"perf", skel.Programs.PerfOutput, perf.ReadInto},
 	} {
-		if _, err := tc.prog.TestRun(nil); err != nil {
+		if _, err := tc.prog.Base().TestRun(nil); err != nil {
 			t.Fatal(err)
 		}
 		for i := range uint32(2) {

@@ -185,12 +185,12 @@ func TestLayoutFromKernel(t *testing.T) {
 		n    string
 		same bool
 	}{
-		{"data", getView(t, skel.Data) == knownData},
-		{"bss", getView(t, skel.Bss) == knownBss},
-		{"data.extra", getView(t, skel.DataExtra) == knownDataExtra},
-		{"data.zeroes", getView(t, skel.DataZeroes) == knownDataZeroes},
-		{"rodata.cfg", getView(t, skel.RodataCfg) == layout.RodataCfg{FilterUid: 0x11223344, TraceUnlink: true}},
-		{"rodata", getView(t, skel.Rodata).RoBig == 0x0102030405060708},
+		{"data", getView(t, skel.Data.View) == knownData},
+		{"bss", getView(t, skel.Bss.View) == knownBss},
+		{"data.extra", getView(t, skel.DataExtra.View) == knownDataExtra},
+		{"data.zeroes", getView(t, skel.DataZeroes.View) == knownDataZeroes},
+		{"rodata.cfg", getView(t, skel.RodataCfg.View) == layout.RodataCfg{FilterUid: 0x11223344, TraceUnlink: true}},
+		{"rodata", getView(t, skel.Rodata.View).RoBig == 0x0102030405060708},
 	}
 	for _, s := range sections {
 		if !s.same {

@@ -67,9 +67,9 @@ func setBss(t *testing.T, skel *mapsfd.Skeleton, bss mapsfd.Bss) {
 	}
 }
 
-func run(t *testing.T, p *bpfskel.Program) uint32 {
+func run(t *testing.T, p bpfskel.AnyProgram) uint32 {
 	t.Helper()
-	ret, err := p.TestRun(nil)
+	ret, err := p.Base().TestRun(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,9 +374,9 @@ func TestCgroupArrayInKernel(t *testing.T) {
 }
 
 // xdpRun runs an XDP program on a minimal frame.
-func xdpRun(t *testing.T, p *bpfskel.Program) uint32 {
+func xdpRun(t *testing.T, p bpfskel.AnyProgram) uint32 {
 	t.Helper()
-	ret, err := p.TestRun(&bpfskel.RunOptions{Data: make([]byte, 64)})
+	ret, err := p.Base().TestRun(&bpfskel.RunOptions{Data: make([]byte, 64)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,69 +11,69 @@ import (
 )
 
 // skeleton emits the skeleton types (maps, programs, spec, loaded object),
-// Open, Load, Close and the embedded object.
+// Open, Load, Attach, Detach, Close and the embedded object.
 func skeleton(f *jen.File, obj *btfmodel.Object, opts Options) {
 	n := obj.Names
 	file := btfmodel.Display(obj.File)
 
+	nameConstants(f, obj)
 	mapsStruct(f, obj)
 	programsStruct(f, obj)
+	for _, s := range obj.Sections {
+		if !s.Frozen {
+			sectionVarsStruct(f, obj, s)
+		}
+	}
 
 	f.Comment(fmt.Sprintf("%s is %s loaded into the kernel, with a typed handle for each of", n.Skeleton, file))
-	f.Comment("its maps, programs and global-data sections. Close releases all of them.")
+	f.Comment("its maps, programs and global variables. Close releases all of them.")
 	fields := []jen.Code{
 		jen.Comment("Maps holds a typed handle for each map.").Line().Id("Maps").Id(n.Maps),
-		jen.Comment("Programs holds a handle for each program.").Line().Id("Programs").Id(n.Programs),
+		jen.Comment("Programs holds a handle for each program; a program whose autoload was").Line().
+			Comment("turned off before Load is nil.").Line().Id("Programs").Id(n.Programs),
 	}
 	for _, s := range obj.Sections {
-		doc := fmt.Sprintf("%s is a live view of section %s, shared with the programs.", s.GoName, btfmodel.Display(s.CName))
+		doc := fmt.Sprintf("%s holds the live variables of section %s, shared with the programs,", s.GoName, btfmodel.Display(s.CName))
 		if s.ReadOnly {
-			doc = fmt.Sprintf("%s is a read-only view of section %s: the kernel froze it at load.", s.GoName, btfmodel.Display(s.CName))
+			doc = fmt.Sprintf("%s holds the variables of section %s, read-only (the kernel froze it at load),", s.GoName, btfmodel.Display(s.CName))
 		}
-		handle := "View"
 		if s.Frozen {
-			handle = "FrozenSection"
 			doc = fmt.Sprintf("%s holds section %s as the loader filled it from the running kernel's configuration; it is frozen and read with Get.", s.GoName, btfmodel.Display(s.CName))
+			fields = append(fields, jen.Comment(doc).Line().
+				Id(s.GoName).Op("*").Qual(runtimePath, "FrozenSection").Types(jen.Id(s.Decl.GoName)))
+			continue
 		}
-		fields = append(fields, jen.Comment(doc).Line().
-			Id(s.GoName).Op("*").Qual(runtimePath, handle).Types(jen.Id(s.Decl.GoName)))
+		fields = append(fields, jen.Comment(doc).Line().Comment("and the view of the whole section.").Line().Id(s.GoName).Id(s.VarsName))
 	}
 	fields = append(fields, jen.Line().Id("coll").Op("*").Qual(runtimePath, "Collection"))
 	f.Type().Id(n.Skeleton).Struct(fields...)
 
-	f.Comment(fmt.Sprintf("%s is %s parsed and not yet loaded: the place to change", n.Spec, file))
-	f.Comment("the object through CollectionSpec before Load.")
-	f.Type().Id(n.Spec).Struct(jen.Id("spec").Op("*").Qual(runtimePath, "Spec"))
-
-	f.Comment(fmt.Sprintf("%s parses the embedded %s.", n.Open, file))
-	if obj.LoaderError != "" {
-		f.Comment("")
-		f.Comment(fmt.Sprintf("It fails for this object, wrapping bpfskel.ErrLoaderRefused: cilium/ebpf cannot load it (%s).", commentText(obj.LoaderError)))
-		f.Comment("The skeleton was generated from the object's BTF; its types are valid.")
-	}
-	f.Func().Id(n.Open).Params().Params(jen.Op("*").Id(n.Spec), jen.Error()).Block(
-		jen.List(jen.Id("s"), jen.Err()).Op(":=").Qual(runtimePath, "Open").Call(jen.Lit(obj.File), jen.Id(n.Object)),
-		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
-		jen.Return(jen.Op("&").Id(n.Spec).Values(jen.Dict{jen.Id("spec"): jen.Id("s")}), jen.Nil()),
-	)
-
-	f.Comment("CollectionSpec returns the cilium/ebpf spec, to change before Load.")
-	f.Func().Params(jen.Id("s").Op("*").Id(n.Spec)).Id("CollectionSpec").Params().Op("*").Qual(ebpfPath, "CollectionSpec").Block(
-		jen.Return(jen.Id("s").Dot("spec").Dot("CollectionSpec").Call()),
-	)
-
+	specTypes(f, obj, opts)
 	loadMethod(f, obj)
 	openMapsFunc(f, obj)
 
-	f.Comment(fmt.Sprintf("%s opens and loads %s: %s followed by %s.Load.", n.Load, file, n.Open, n.Spec))
+	f.Comment(fmt.Sprintf("%s opens and loads %s with the defaults: %s followed by %s.Load.", n.Load, file, n.Open, n.Spec))
 	f.Func().Id(n.Load).Params(jen.Id("opts").Op("*").Qual(runtimePath, "LoadOptions")).Params(jen.Op("*").Id(n.Skeleton), jen.Error()).Block(
 		jen.List(jen.Id("s"), jen.Err()).Op(":=").Id(n.Open).Call(),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 		jen.Return(jen.Id("s").Dot("Load").Call(jen.Id("opts"))),
 	)
 
-	f.Comment("Close releases every view, program and map of the skeleton. It is safe to")
-	f.Comment("call more than once.")
+	f.Comment("Attach attaches every program whose section names its target (kprobe/FUNC,")
+	f.Comment("tracepoint/CAT/NAME, raw_tp/NAME, uprobe/BINARY:FUNC, fentry/FUNC, ...) and every")
+	f.Comment("struct_ops map; the links belong to the skeleton. On failure nothing stays")
+	f.Comment("attached. Programs that need a target from you have attach methods on their")
+	f.Comment("handles in Programs.")
+	f.Func().Params(jen.Id("sk").Op("*").Id(n.Skeleton)).Id("Attach").Params().Error().Block(
+		jen.Return(jen.Id("sk").Dot("coll").Dot("Attach").Call()),
+	)
+	f.Comment("Detach closes every link of the skeleton; the programs stay loaded.")
+	f.Func().Params(jen.Id("sk").Op("*").Id(n.Skeleton)).Id("Detach").Params().Error().Block(
+		jen.Return(jen.Id("sk").Dot("coll").Dot("Detach").Call()),
+	)
+
+	f.Comment("Close detaches every link, then releases the programs, views and maps of the")
+	f.Comment("skeleton. It is safe to call more than once.")
 	f.Func().Params(jen.Id("sk").Op("*").Id(n.Skeleton)).Id("Close").Params().Error().Block(
 		jen.Return(jen.Id("sk").Dot("coll").Dot("Close").Call()),
 	)
@@ -137,7 +137,7 @@ func mapHandleType(m *btfmodel.Map) jen.Code {
 
 // mapBind is the call that binds a map's handle: bpfskel.BindName[Args...].
 func mapBind(m *btfmodel.Map) jen.Code {
-	name := jen.Lit(m.CName)
+	name := jen.Id(m.ConstName)
 	if !m.Handle.Typed() {
 		return jen.Qual(runtimePath, "BindUntypedMap").Call(jen.Id("b"), name)
 	}
@@ -164,7 +164,7 @@ func programsStruct(f *jen.File, obj *btfmodel.Object) {
 	var fields []jen.Code
 	for _, p := range obj.Programs {
 		doc := fmt.Sprintf("%s is program %s in section %s (%s).", p.GoName, btfmodel.Display(p.CName), btfmodel.Display(p.SectionName), p.Type)
-		fields = append(fields, jen.Comment(doc).Line().Id(p.GoName).Op("*").Qual(runtimePath, "Program"))
+		fields = append(fields, jen.Comment(doc).Line().Id(p.GoName).Op("*").Qual(runtimePath, programHandle(p)))
 	}
 	f.Comment(fmt.Sprintf("%s holds a handle for each program of %s.", obj.Names.Programs, btfmodel.Display(obj.File)))
 	f.Type().Id(obj.Names.Programs).Struct(fields...)
@@ -176,32 +176,39 @@ func loadMethod(f *jen.File, obj *btfmodel.Object) {
 	n := obj.Names
 	progs := jen.Dict{}
 	for _, p := range obj.Programs {
-		progs[jen.Id(p.GoName)] = jen.Qual(runtimePath, "BindProgram").Call(jen.Id("b"), jen.Lit(p.CName))
+		progs[jen.Id(p.GoName)] = jen.Qual(runtimePath, "Bind"+programHandle(p)).Call(jen.Id("b"), jen.Id(p.ConstName))
 	}
 	skel := jen.Dict{
 		jen.Id("Maps"):     mapsValue(obj),
 		jen.Id("Programs"): jen.Id(n.Programs).Values(progs),
 		jen.Id("coll"):     jen.Id("c"),
 	}
-	for _, s := range obj.Sections {
-		bind := "BindSection"
-		if s.Frozen {
-			bind = "BindFrozenSection"
-		}
-		skel[jen.Id(s.GoName)] = jen.Qual(runtimePath, bind).Types(jen.Id(s.Decl.GoName)).Call(jen.Id("b"), jen.Lit(s.CName))
-	}
-
-	f.Comment("Load loads the object into the kernel and binds every handle of the skeleton.")
-	f.Func().Params(jen.Id("s").Op("*").Id(n.Spec)).Id("Load").Params(jen.Id("opts").Op("*").Qual(runtimePath, "LoadOptions")).Params(jen.Op("*").Id(n.Skeleton), jen.Error()).Block(
+	body := []jen.Code{
 		jen.List(jen.Id("c"), jen.Err()).Op(":=").Id("s").Dot("spec").Dot("Load").Call(jen.Id("opts")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 		jen.Id("b").Op(":=").Qual(runtimePath, "NewBinder").Call(jen.Id("c")),
+	}
+	for _, s := range obj.Sections {
+		if s.Frozen {
+			skel[jen.Id(s.GoName)] = jen.Qual(runtimePath, "BindFrozenSection").Types(jen.Id(s.Decl.GoName)).Call(jen.Id("b"), jen.Id(s.ConstName))
+			continue
+		}
+		view := sectionViewVar(s)
+		body = append(body, jen.Id(view).Op(":=").Qual(runtimePath, "BindSection").Types(jen.Id(s.Decl.GoName)).Call(jen.Id("b"), jen.Id(s.ConstName)))
+		skel[jen.Id(s.GoName)] = sectionVarsValue(s, view)
+	}
+	body = append(body,
 		jen.Id("sk").Op(":=").Op("&").Id(n.Skeleton).Values(skel),
 		jen.If(jen.Err().Op(":=").Id("b").Dot("Done").Call(), jen.Err().Op("!=").Nil()).Block(
 			jen.Return(jen.Nil(), jen.Err()),
 		),
 		jen.Return(jen.Id("sk"), jen.Nil()),
 	)
+
+	f.Comment("Load loads the object into the kernel with the settings made since Open and")
+	f.Comment("binds every handle of the skeleton. opts may be nil; fields set in it win")
+	f.Comment("over the Spec's settings.")
+	f.Func().Params(jen.Id("s").Op("*").Id(n.Spec)).Id("Load").Params(jen.Id("opts").Op("*").Qual(runtimePath, "LoadOptions")).Params(jen.Op("*").Id(n.Skeleton), jen.Error()).Block(body...)
 }
 
 // eventMapDoc documents a ring buffer or perf event array by its records.

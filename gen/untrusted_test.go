@@ -40,11 +40,12 @@ func TestUntrustedNames(t *testing.T) {
 		File:      evil + ".o",
 		ByteOrder: binary.LittleEndian,
 		Names: btfmodel.SkeletonNames{Skeleton: "Skeleton", Maps: "Maps", Programs: "Programs",
-			Spec: "Spec", Open: "Open", Load: "Load", OpenMaps: "OpenMaps", Object: "_Object"},
-		Maps: []*btfmodel.Map{{CName: evil, GoName: "M", Handle: btfmodel.Handle{Name: "Map", Args: []*btfmodel.Type{u32, stv}},
+			Spec: "Spec", Open: "Open", Load: "Load", OpenMaps: "OpenMaps", Object: "_Object",
+			MapSpecs: "MapSpecs", ProgramSpecs: "ProgramSpecs", ObjectName: "ObjectName"},
+		Maps: []*btfmodel.Map{{CName: evil, GoName: "M", ConstName: "MapNameM", Handle: btfmodel.Handle{Name: "Map", Args: []*btfmodel.Type{u32, stv}},
 			Type: ebpf.Hash, KeySize: 4, ValueSize: 4, MaxEntries: 1, Key: u32, Value: stv}},
-		Programs: []*btfmodel.Program{{CName: evil, GoName: "P", SectionName: "raw_tp/" + evil}},
-		Sections: []*btfmodel.Section{{CName: ".data" + evil, GoName: "Data", Decl: sec}},
+		Programs: []*btfmodel.Program{{CName: evil, GoName: "P", ConstName: "ProgramNameP", SectionName: "raw_tp/" + evil}},
+		Sections: []*btfmodel.Section{{CName: ".data" + evil, GoName: "Data", Decl: sec, ConstName: "SectionNameData", VarsName: "DataVars"}},
 		Decls:    []*btfmodel.Decl{sec, en, st, un},
 	}
 	files, err := gen.Generate(obj, gen.Options{Package: "p", FileStem: "evil", ObjectFile: "evil.o"})
@@ -80,9 +81,11 @@ func TestUntrustedNames(t *testing.T) {
 	}
 	sort.Strings(decls)
 	want := []string{"Load", "Open", "OpenMaps", "_", "_", "_", "_",
-		"const EA", "const _", "const _",
-		"method Close", "method Collection", "method CollectionSpec", "method Load", "method M", "method SetM", "method String",
-		"type Data", "type E", "type Maps", "type Programs", "type S", "type Skeleton", "type Spec", "type U",
+		"const EA", "const MapNameM", "const ObjectName", "const ProgramNameP", "const SectionNameData", "const _", "const _",
+		"method Attach", "method Close", "method Collection", "method CollectionSpec", "method Detach", "method Load", "method M",
+		"method SetKernelBTF", "method SetM", "method SetVerifierLog", "method String",
+		"type Data", "type DataVars", "type E", "type MapSpecs", "type Maps", "type ProgramSpecs", "type Programs", "type S",
+		"type Skeleton", "type Spec", "type U",
 		"var _Object"}
 	if diff := cmp.Diff(want, decls); diff != "" {
 		t.Errorf("top-level declarations (-want +got):\n%s\n%s", diff, src)

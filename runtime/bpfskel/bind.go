@@ -266,7 +266,12 @@ func BindSection[T any](b *Binder, name string) *View[T] {
 	}
 	var t T
 	ok := b.checkPlain(name, "section", reflect.TypeFor[T]())
-	if size, vs := uint64(unsafe.Sizeof(t)), uint64(m.ValueSize()); size < vs || size > roundUp(vs, 8) {
+	// T may be longer than the value by padding that stays inside the
+	// value's 8-byte slot (a data section's tail), and shorter only when
+	// the array that ends the section was resized before load
+	// (Spec.ResizeArray).
+	size, vs := uint64(unsafe.Sizeof(t)), uint64(m.ValueSize())
+	if size > roundUp(vs, 8) || (size < vs && !b.c.resized(name)) {
 		b.fail("map %q: section is %d bytes in Go, %d in the object (Go may add at most the padding up to %d)", name, size, vs, roundUp(vs, 8))
 		ok = false
 	}
@@ -285,22 +290,4 @@ func BindSection[T any](b *Binder, name string) *View[T] {
 		return nil
 	}
 	return v
-}
-
-// BindProgram returns a handle on the program called name (the name of its
-// C function). On failure it returns nil and records the reason in b.
-func BindProgram(b *Binder, name string) *Program {
-	if b == nil {
-		return nil
-	}
-	coll := b.loaded("program", name)
-	if coll == nil {
-		return nil
-	}
-	p := coll.Programs[name]
-	if p == nil {
-		b.fail("program %q: not found in the loaded object", name)
-		return nil
-	}
-	return &Program{name: name, p: p, coll: b.c}
 }

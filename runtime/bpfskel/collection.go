@@ -57,13 +57,6 @@ func Open(name string, elf []byte) (*Spec, error) {
 	return &Spec{name: name, spec: spec}, nil
 }
 
-// Spec is a parsed, not yet loaded, BPF object. A Spec may be loaded any
-// number of times; each [Spec.Load] gives an independent [Collection].
-type Spec struct {
-	name string
-	spec *ebpf.CollectionSpec
-}
-
 // CollectionSpec returns the cilium/ebpf description of the object. It is
 // the escape hatch for changes before loading, such as setting constants in
 // .rodata or resizing maps; changes affect later calls to [Spec.Load].
@@ -74,9 +67,13 @@ func (s *Spec) CollectionSpec() *ebpf.CollectionSpec {
 	return s.spec
 }
 
-// Load creates the object's maps and loads its programs into the kernel.
-// A nil opts uses the defaults. Verifier errors are wrapped, so
-// errors.As(err, new(*ebpf.VerifierError)) still finds them.
+// Load creates the object's maps and loads its programs into the kernel,
+// with the settings made since Open (section contents, map and program
+// settings, load options). A nil opts uses the defaults; fields set in
+// opts win over the Spec's settings. A program the verifier rejects gives
+// an error naming it and its section, with the tail of the verifier log;
+// errors.As(err, new(*ebpf.VerifierError)) still finds the full log. A
+// missing privilege names the missing capability.
 func (s *Spec) Load(opts *LoadOptions) (*Collection, error) {
 	if s == nil || s.spec == nil {
 		return nil, errors.New("bpfskel: Load on a nil Spec")
@@ -85,7 +82,28 @@ func (s *Spec) Load(opts *LoadOptions) (*Collection, error) {
 	if opts != nil {
 		o = *opts
 	}
-	return newCollectionFromSpec(s.name, s.spec, o)
+	cs, o, pin, skipped, done, err := s.prepare(o)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	c, err := newCollectionFromSpec(s.name, cs, o)
+	if err != nil {
+		return nil, err
+	}
+	c.skipped = skipped
+	for section := range s.mirroredLen {
+		if c.grown == nil {
+			c.grown = map[string]bool{}
+		}
+		c.grown[section] = true
+	}
+	for _, m := range pin {
+		if err := c.coll.Maps[m.name].Pin(m.pinPath); err != nil {
+			return nil, errors.Join(fmt.Errorf("%s: map %q: pin at %s: %w", s.name, m.name, m.pinPath, err), c.Close())
+		}
+	}
+	return c, nil
 }
 
 // newCollectionFromSpec loads spec and wraps the result; name is the object
@@ -101,9 +119,9 @@ func newCollectionFromSpec(name string, spec *ebpf.CollectionSpec, opts LoadOpti
 	memlock := liftMemlock()
 	coll, err := ebpf.NewCollectionWithOptions(spec, opts)
 	if err != nil {
-		return nil, loadError(name, explainPinned(spec, opts, err), memlock, programTypes(spec))
+		return nil, loadError(name, spec, explainPinned(spec, opts, err), memlock)
 	}
-	return &Collection{name: name, coll: coll, specs: mapSpecs(spec)}, nil
+	return &Collection{name: name, coll: coll, spec: spec, specs: mapSpecs(spec)}, nil
 }
 
 // Collection is a loaded BPF object: its maps, its programs and every view
@@ -111,11 +129,16 @@ func newCollectionFromSpec(name string, spec *ebpf.CollectionSpec, opts LoadOpti
 type Collection struct {
 	name string
 	coll *ebpf.Collection
+	spec *ebpf.CollectionSpec // what was loaded: sections of programs, for Attach
+
+	skipped []string        // programs not loaded (autoload off), sorted
+	grown   map[string]bool // data sections whose last array Spec.ResizeArray grew
 
 	mu     sync.Mutex
 	closed bool
 	seq    uint64
 	views  map[io.Closer]uint64 // open views, with their creation order
+	links  []ownedLink          // attached links, in attach order
 
 	// ops guards the file descriptors of maps and programs: operations
 	// that use them hold it for reading (see enter), Close holds it for
@@ -132,6 +155,12 @@ type Collection struct {
 	from map[string]string
 }
 
+// resized reports whether the data section called name was grown before
+// load, so that its value is larger than the section's Go struct.
+func (c *Collection) resized(name string) bool {
+	return c != nil && c.grown[name]
+}
+
 // Collection returns the underlying cilium/ebpf collection, the escape
 // hatch for anything this package does not wrap. Maps and programs in it
 // are closed by [Collection.Close].
@@ -142,13 +171,13 @@ func (c *Collection) Collection() *ebpf.Collection {
 	return c.coll
 }
 
-// Close closes every view and reader created from the collection (by
+// Close detaches every link (see [Collection.Attach]), then closes the
+// programs, every view and reader created from the collection (by
 // [MmapArray.Mmap], [BindSection], [RingBuf.NewReader] and
-// [PerfEventArray.NewReader]) and every inner map handle still open (from
-// [MapOfMaps.NewInner] and [MapOfMaps.Lookup]), then its programs and its
-// maps.
-// Close is idempotent: later calls return nil. The returned error joins
-// every failure.
+// [PerfEventArray.NewReader]), every inner map handle still open (from
+// [MapOfMaps.NewInner] and [MapOfMaps.Lookup]) and the maps. Close is
+// idempotent: later calls return nil. It is safe after a failed load, bind
+// or attach. The returned error joins every failure.
 //
 // Close may run while other goroutines use the collection's handles: it
 // waits for operations in flight (each a single system call or a short
@@ -172,26 +201,31 @@ func (c *Collection) Close() error {
 	}
 	slices.SortFunc(views, func(a, b io.Closer) int { return cmp.Compare(c.views[a], c.views[b]) })
 	c.views = nil
+	links := c.links
+	c.links = nil
 	c.mu.Unlock()
 
+	// Links first: a program is detached before anything it uses closes.
+	errs := closeLinks(links)
 	// Wait for operations in flight; later ones see fdsClosed. The views
 	// and inner maps are closed under the lock too: an inner map's
 	// descriptor must not close under an operation in flight either.
 	c.ops.Lock()
 	defer c.ops.Unlock()
 	c.fdsClosed = true
-	var errs []error
-	for _, v := range views {
-		if err := v.Close(); err != nil {
-			errs = append(errs, err)
-		}
-	}
 	if c.coll != nil {
 		for _, name := range slices.Sorted(maps.Keys(c.coll.Programs)) {
 			if err := c.coll.Programs[name].Close(); err != nil {
 				errs = append(errs, fmt.Errorf("program %q: close: %w", name, err))
 			}
 		}
+	}
+	for _, v := range views {
+		if err := v.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.coll != nil {
 		for _, name := range slices.Sorted(maps.Keys(c.coll.Maps)) {
 			if err := c.coll.Maps[name].Close(); err != nil {
 				errs = append(errs, fmt.Errorf("map %q: close: %w", name, err))

@@ -3,21 +3,52 @@
 // here; the generated package only adds the object's bytes, mirrored
 // types and typed names.
 //
-// A generated skeleton uses the runtime in three steps:
+// A generated skeleton uses the runtime in these steps:
 //
-//  1. [Open] parses the embedded ELF object into a [Spec]. The
-//     [Spec.CollectionSpec] escape hatch allows changing the object before
-//     loading (constants in .rodata, map sizes).
-//  2. [Spec.Load] creates the maps and loads the programs into the kernel,
-//     giving a [Collection].
-//  3. A [Binder] resolves every map, program and data section by name into
-//     a typed handle: [BindMap], [BindMmapArray], [BindPerCPUMap],
-//     [BindQueue], [BindStack], [BindBloomFilter], [BindStackTraceMap],
-//     [BindSection], [BindRingBuf], [BindPerfEventArray] and
-//     [BindProgram]. Each bind checks what it can (existence, key and
-//     value sizes, map type and flags) and [Binder.Err] reports every
-//     mismatch at once, so a skeleton that no longer matches its object
-//     fails at load time with a message naming the map and both sizes.
+//  1. [OpenSkeleton] checks that the embedded ELF object is the one the
+//     skeleton was generated from (by SHA-256; a different object is an
+//     error wrapping [ErrStale] that says how to regenerate) and parses
+//     it into a [Spec].
+//  2. The open phase: a [SpecBinder] gives the typed initial contents of
+//     every data section ([BindSectionSpec]: the generated Spec's Rodata,
+//     Data, Bss, ... fields), a [MapSpec] per map (max entries, value size
+//     of untyped maps, pin path, replacement by an existing map) and a
+//     [ProgramSpec] per program (autoload; SEC("?...") programs start
+//     off). [Spec.ResizeArray] grows the array that ends a custom data
+//     section; [Spec.SetVerifierLog] and [Spec.SetKernelBTF] are load
+//     options. [Spec.CollectionSpec] stays the escape hatch.
+//  3. [Spec.Load] applies all that, creates the maps and loads the
+//     programs, giving a [Collection]. A rejected program is a
+//     [LoadError] naming it, its section and the tail of the verifier
+//     log; a missing privilege is a [PermissionError] naming the missing
+//     capability (CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN).
+//  4. A [Binder] resolves every map, program, data section and global
+//     variable into a typed handle: [BindMap], [BindMmapArray],
+//     [BindPerCPUMap], [BindQueue], [BindStack], [BindBloomFilter],
+//     [BindStackTraceMap], [BindSection], [BindRingBuf],
+//     [BindPerfEventArray], [BindProgram] and the typed program handles
+//     ([XDPProgram], [TCProgram], [CgroupProgram], [ProbeProgram], ...),
+//     and per variable [Var], [ReadOnlyVar], [AtomicUint64Var] (and the
+//     other integer widths) and [ArrayVar]. Each bind checks what it can
+//     and [Binder.Err] reports every mismatch at once. A program whose
+//     autoload was off binds as nil without an error.
+//  5. [Collection.Attach] attaches every program whose section names its
+//     target, the way libbpf's skeletons do, and every struct_ops map;
+//     the attach methods of program handles attach to targets the user
+//     names. The collection owns every link: [Collection.Detach] closes
+//     them, and [Collection.Close] closes links, programs, views and maps,
+//     in that order.
+//
+// # Global variables
+//
+// Each variable of a writable data section gets a handle that reads and
+// writes only its own bytes of the section's mapping: Load and Store (and
+// Add, Swap and CompareAndSwap for naturally aligned 4- and 8-byte
+// integers, atomic with respect to BPF programs) cost a memory access and
+// inline. Variables of .rodata are [ReadOnlyVar]s, which have no Store: a
+// write does not compile. Using a variable after Close panics with an
+// error wrapping [ErrClosed]; the memory behind it is detached, never
+// unmapped while the handle can reach it.
 //
 // # Typed maps
 //
@@ -147,10 +178,12 @@
 //   - [*LayoutError]: a bind found a Go type whose size is not the size of
 //     the key, value or section in the loaded object; it carries the map's
 //     name and both sizes.
-//   - [ErrStale]: reserved for the check that a skeleton embeds the object
-//     it was generated from; nothing returns it yet.
-//   - [*PrivilegeError]: the kernel refused to load the object (EPERM); it
-//     names the capabilities the object's programs need and wraps EPERM.
+//   - [ErrStale]: the embedded object is not the one the skeleton was
+//     generated from ([OpenSkeleton] compares digests); regenerate it.
+//   - [*PermissionError]: the kernel refused (EPERM or EACCES); it names the
+//     capabilities the process lacks for what failed, or says that it had
+//     them and something else (lockdown, an LSM, a sysctl) refused, and
+//     wraps the errno.
 //
 // # Old kernels and RLIMIT_MEMLOCK
 //
@@ -160,7 +193,7 @@
 // does nothing on kernels that charge memory to the memory cgroup
 // instead. When it cannot lift the limit (lifting needs
 // CAP_SYS_RESOURCE) and the kernel then refuses the load, the
-// [*PrivilegeError] says so and how to raise the limit.
+// [*PermissionError] says so and how to raise the limit.
 //
 // # Versions
 //

@@ -3,7 +3,6 @@ package bpfskel
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 
 	"github.com/cilium/ebpf"
@@ -45,13 +44,6 @@ var (
 	// [View.Set] (also after [View.Close]), [Program.TestRun] and every
 	// Bind function.
 	ErrClosed = errors.New("closed")
-
-	// ErrStale is for the error of opening a skeleton whose embedded
-	// object is not the object the skeleton was generated from (its digest
-	// differs): the generated types may not match the object, and the fix
-	// is to regenerate the skeleton. Nothing returns it yet: the digest
-	// check is to come with the lifecycle work (see CONTRACT.md).
-	ErrStale = errors.New("stale skeleton: the object is not the one the skeleton was generated from; regenerate the skeleton")
 )
 
 // LayoutError reports a Go type whose size differs from the size of the
@@ -69,35 +61,6 @@ type LayoutError struct {
 func (e *LayoutError) Error() string {
 	return fmt.Sprintf("map %q: %s is %d bytes in Go, %d in %s", e.Map, e.What, e.GoSize, e.ObjectSize, e.Where)
 }
-
-// PrivilegeError reports that the kernel refused an operation with EPERM
-// because the process lacks a capability. It wraps the cilium/ebpf error,
-// so errors.Is(err, unix.EPERM) holds.
-type PrivilegeError struct {
-	// Op is what was refused, such as "load".
-	Op string
-	// Capabilities are what the operation needs, CAP_BPF first (root has
-	// all of them; before Linux 5.8 CAP_SYS_ADMIN stands for CAP_BPF and
-	// CAP_PERFMON).
-	Capabilities []string
-	// Memlock, when not nil, says why RLIMIT_MEMLOCK could not be lifted:
-	// on kernels before 5.11 BPF memory is charged to it and EPERM may mean
-	// that the limit is too low rather than a missing capability.
-	Memlock error
-	// Err is the error the kernel's refusal came back as.
-	Err error
-}
-
-func (e *PrivilegeError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %v: the kernel refused: this process needs %s (or root)", e.Op, e.Err, strings.Join(e.Capabilities, " and "))
-	if e.Memlock != nil {
-		fmt.Fprintf(&b, "; or RLIMIT_MEMLOCK is too low: this kernel charges BPF memory to it and it could not be lifted (%v): raise it (ulimit -l unlimited) or grant CAP_SYS_RESOURCE", e.Memlock)
-	}
-	return b.String()
-}
-
-func (e *PrivilegeError) Unwrap() error { return e.Err }
 
 // opError is the error of an operation on one map or program. Its message
 // is the subject followed by the cause; errors.Is and errors.As see both
@@ -183,50 +146,4 @@ func chargesMemlock(release string) bool {
 		return true
 	}
 	return major < 5 || major == 5 && minor < 11
-}
-
-// loadError wraps the error of loading the object called name. memlock is
-// what lifting RLIMIT_MEMLOCK returned; progTypes are the object's program
-// types, which decide the capabilities a refusal names.
-func loadError(name string, err, memlock error, progTypes []ebpf.ProgramType) error {
-	switch {
-	case errors.Is(err, unix.EPERM):
-		err = &PrivilegeError{Op: "load", Capabilities: loadCapabilities(progTypes), Memlock: memlock, Err: err}
-	case classify(err) != nil:
-		err = &opError{subject: "load", kind: classify(err), err: err}
-	default:
-		return fmt.Errorf("%s: load: %w", name, err)
-	}
-	return fmt.Errorf("%s: %w", name, err)
-}
-
-// loadCapabilities are the capabilities loading programs of the given
-// types needs, as the kernel's bpf_prog_load decides (is_perfmon_prog_type,
-// is_net_admin_prog_type): CAP_BPF always, CAP_PERFMON for tracing,
-// CAP_NET_ADMIN for networking.
-func loadCapabilities(progTypes []ebpf.ProgramType) []string {
-	caps := []string{"CAP_BPF"}
-	var perfmon, netAdmin bool
-	for _, t := range progTypes {
-		switch t {
-		case ebpf.Kprobe, ebpf.TracePoint, ebpf.PerfEvent, ebpf.RawTracepoint,
-			ebpf.RawTracepointWritable, ebpf.Tracing, ebpf.LSM, ebpf.StructOps:
-			perfmon = true
-		case ebpf.Extension:
-			perfmon, netAdmin = true, true
-		case ebpf.SchedCLS, ebpf.SchedACT, ebpf.XDP,
-			ebpf.LWTIn, ebpf.LWTOut, ebpf.LWTXmit, ebpf.LWTSeg6Local,
-			ebpf.SkSKB, ebpf.SkMsg, ebpf.LircMode2, ebpf.FlowDissector,
-			ebpf.CGroupDevice, ebpf.CGroupSock, ebpf.CGroupSockAddr, ebpf.CGroupSockopt,
-			ebpf.CGroupSysctl, ebpf.SockOps, ebpf.Netfilter:
-			netAdmin = true
-		}
-	}
-	if perfmon {
-		caps = append(caps, "CAP_PERFMON")
-	}
-	if netAdmin {
-		caps = append(caps, "CAP_NET_ADMIN")
-	}
-	return caps
 }

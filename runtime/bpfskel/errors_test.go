@@ -147,26 +147,25 @@ func TestLoadErrorWording(t *testing.T) {
 	eperm := fmt.Errorf("map create: %w", unix.EPERM)
 	memlock := fmt.Errorf("failed to set memlock rlimit: %w", unix.EPERM)
 	for _, tc := range []struct {
-		name      string
-		err       error
-		memlock   error
-		types     []ebpf.ProgramType
-		want      string
-		caps      []string
-		privilege bool
-		is        []error
+		name       string
+		err        error
+		memlock    error
+		want       string
+		missing    []string
+		permission bool
+		is         []error
 	}{
 		{
-			name: "EPERM", err: eperm, types: []ebpf.ProgramType{ebpf.RawTracepoint},
-			want:      "x.bpf.o: load: map create: operation not permitted: the kernel refused: this process needs CAP_BPF and CAP_PERFMON (or root)",
-			caps:      []string{"CAP_BPF", "CAP_PERFMON"},
-			privilege: true, is: []error{unix.EPERM},
+			name: "EPERM", err: eperm,
+			want:       "x.bpf.o: load: permission denied: the process lacks CAP_BPF and CAP_PERFMON and CAP_NET_ADMIN; run as root or grant it (setcap cap_bpf,cap_perfmon,cap_net_admin+ep BINARY)",
+			missing:    []string{"CAP_BPF", "CAP_PERFMON", "CAP_NET_ADMIN"},
+			permission: true, is: []error{unix.EPERM},
 		},
 		{
-			name: "EPERM with memlock charged", err: eperm, memlock: memlock, types: []ebpf.ProgramType{ebpf.XDP, ebpf.SocketFilter},
-			want:      "x.bpf.o: load: map create: operation not permitted: the kernel refused: this process needs CAP_BPF and CAP_NET_ADMIN (or root); or RLIMIT_MEMLOCK is too low: this kernel charges BPF memory to it and it could not be lifted (failed to set memlock rlimit: operation not permitted): raise it (ulimit -l unlimited) or grant CAP_SYS_RESOURCE",
-			caps:      []string{"CAP_BPF", "CAP_NET_ADMIN"},
-			privilege: true, is: []error{unix.EPERM},
+			name: "EPERM with memlock charged", err: eperm, memlock: memlock,
+			want:       "x.bpf.o: load: permission denied: the process lacks CAP_BPF and CAP_PERFMON and CAP_NET_ADMIN; run as root or grant it (setcap cap_bpf,cap_perfmon,cap_net_admin+ep BINARY); or RLIMIT_MEMLOCK is too low: this kernel charges BPF memory to it and it could not be lifted (failed to set memlock rlimit: operation not permitted): raise it (ulimit -l unlimited) or grant CAP_SYS_RESOURCE",
+			missing:    []string{"CAP_BPF", "CAP_PERFMON", "CAP_NET_ADMIN"},
+			permission: true, is: []error{unix.EPERM},
 		},
 		{
 			name: "not supported", err: fmt.Errorf("map ring: map create: %w", ebpf.ErrNotSupported),
@@ -178,15 +177,17 @@ func TestLoadErrorWording(t *testing.T) {
 			want: "x.bpf.o: load: verifier says no",
 		},
 	} {
-		err := loadError("x.bpf.o", tc.err, tc.memlock, tc.types)
+		// A process with no capabilities, loading errorSpec (tracing and
+		// networking programs).
+		err := explainLoad("x.bpf.o", errorSpec, tc.err, tc.memlock, 0, true)
 		if err.Error() != tc.want {
 			t.Errorf("%s:\n got %s\nwant %s", tc.name, err, tc.want)
 		}
-		var pe *PrivilegeError
-		if errors.As(err, &pe) != tc.privilege {
-			t.Errorf("%s: errors.As(*PrivilegeError) = %v, want %v", tc.name, !tc.privilege, tc.privilege)
-		} else if pe != nil && strings.Join(pe.Capabilities, ",") != strings.Join(tc.caps, ",") {
-			t.Errorf("%s: capabilities %v, want %v", tc.name, pe.Capabilities, tc.caps)
+		var pe *PermissionError
+		if errors.As(err, &pe) != tc.permission {
+			t.Errorf("%s: errors.As(*PermissionError) = %v, want %v", tc.name, !tc.permission, tc.permission)
+		} else if pe != nil && strings.Join(pe.Missing, ",") != strings.Join(tc.missing, ",") {
+			t.Errorf("%s: missing %v, want %v", tc.name, pe.Missing, tc.missing)
 		}
 		for _, target := range tc.is {
 			if !errors.Is(err, target) {
@@ -218,7 +219,7 @@ const privilegeChildEnv = "BPFSKEL_TEST_PRIVILEGE_CHILD"
 
 // TestPrivilegeError loads the test object as the nobody user (setpriv
 // drops every capability) and checks that the kernel's refusal comes back
-// as a *PrivilegeError naming CAP_BPF and wrapping EPERM.
+// as a *PermissionError naming CAP_BPF and wrapping EPERM.
 func TestPrivilegeError(t *testing.T) {
 	if os.Getenv(privilegeChildEnv) == "1" {
 		spec, err := Open("sections.bpf.o", readObject(t))
@@ -230,11 +231,11 @@ func TestPrivilegeError(t *testing.T) {
 			c.Close()
 			t.Fatal("an unprivileged process loaded BPF programs (kernel.unprivileged_bpf_disabled is 0?)")
 		}
-		var pe *PrivilegeError
-		if !errors.As(err, &pe) || !errors.Is(err, unix.EPERM) || pe.Capabilities[0] != "CAP_BPF" {
-			t.Fatalf("unprivileged load: %v; want a *PrivilegeError naming CAP_BPF, wrapping EPERM", err)
+		var pe *PermissionError
+		if !errors.As(err, &pe) || !errors.Is(err, unix.EPERM) || len(pe.Missing) == 0 || pe.Missing[0] != "CAP_BPF" {
+			t.Fatalf("unprivileged load: %v; want a *PermissionError naming CAP_BPF, wrapping EPERM", err)
 		}
-		if !strings.HasPrefix(err.Error(), "sections.bpf.o: load: ") || !strings.Contains(err.Error(), "needs CAP_BPF and CAP_PERFMON (or root)") {
+		if !strings.HasPrefix(err.Error(), "sections.bpf.o: ") || !strings.Contains(err.Error(), "the process lacks CAP_BPF and CAP_PERFMON") {
 			t.Errorf("message: %v", err)
 		}
 		if !chargesMemlock(kernelRelease()) && (pe.Memlock != nil || strings.Contains(err.Error(), "RLIMIT_MEMLOCK")) {

@@ -204,8 +204,10 @@ func BindProgArray(b *Binder, name string) *ProgArray {
 	return &ProgArray{f: f}
 }
 
-// Set puts p in slot index: a tail call to index then runs p.
-func (a *ProgArray) Set(index uint32, p *Program) error {
+// Set puts p (a *Program or any typed program handle) in slot index: a
+// tail call to index then runs p.
+func (a *ProgArray) Set(index uint32, h AnyProgram) error {
+	p := programOf(h)
 	f := a.fd()
 	if err := f.check(); err != nil {
 		return err

@@ -75,12 +75,3 @@ func (m *Map[K, V]) exit() {
 		m.coll.exit()
 	}
 }
-
-// programTypes lists the types of spec's programs, for loadError.
-func programTypes(spec *ebpf.CollectionSpec) []ebpf.ProgramType {
-	types := make([]ebpf.ProgramType, 0, len(spec.Programs))
-	for _, p := range spec.Programs {
-		types = append(types, p.Type)
-	}
-	return types
-}

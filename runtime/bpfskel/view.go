@@ -54,11 +54,13 @@ func newView[T any](owner *Collection, name string, m *ebpf.Map) (*View[T], erro
 	var zero T
 	elem := uint64(unsafe.Sizeof(zero))
 	// T may be longer than the value by padding that stays inside the
-	// value's 8-byte slot (a data section's tail, see BindSection).
-	if vs := uint64(m.ValueSize()); elem == 0 || elem < vs || elem > roundUp(vs, 8) {
+	// value's 8-byte slot (a data section's tail, see BindSection), and
+	// shorter only for a one-entry map: a data section whose last array
+	// was resized.
+	if vs := uint64(m.ValueSize()); elem == 0 || elem > roundUp(vs, 8) || (elem < vs && m.MaxEntries() != 1) {
 		return nil, fmt.Errorf("map %q: mmap: value is %d bytes in Go, %d in the object", name, elem, m.ValueSize())
 	}
-	stride := roundUp(elem, 8)
+	stride := roundUp(uint64(m.ValueSize()), 8)
 	entries := uint64(m.MaxEntries())
 	page := uint64(os.Getpagesize())
 	total := stride * entries // both < 2^32: no overflow
