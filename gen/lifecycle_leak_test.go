@@ -3,7 +3,6 @@ package gen_test
 import (
 	"os"
 	"runtime"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,34 +11,27 @@ import (
 	"github.com/bpfskel/bpfskel/testdata/golden/lifecycle"
 )
 
-// resources counts what a leak would grow: open file descriptors, memory
-// mappings (all of them, and those of BPF maps) and goroutines.
-type resources struct{ fds, maps, bpfMaps, goroutines int }
-
-func countResources(t *testing.T) resources {
+// countResources is bpfskeltest.CountResources, failing t on error.
+func countResources(t *testing.T) bpfskeltest.Resources {
 	t.Helper()
-	fds, err := os.ReadDir("/proc/self/fd")
+	r, err := bpfskeltest.CountResources()
 	if err != nil {
 		t.Fatal(err)
 	}
-	maps, err := os.ReadFile("/proc/self/maps")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resources{len(fds), strings.Count(string(maps), "\n"), strings.Count(string(maps), "bpf-map"), runtime.NumGoroutine()}
+	return r
 }
 
 // settle collects garbage until the resources are back to base (views
 // unmap their address range in a cleanup, after the GC found them
 // unreachable) or a few seconds passed, and returns what it saw last.
-func settle(t *testing.T, base resources) resources {
+func settle(t *testing.T, base bpfskeltest.Resources) bpfskeltest.Resources {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		runtime.GC()
 		time.Sleep(10 * time.Millisecond)
 		now := countResources(t)
-		if (now.fds <= base.fds && now.bpfMaps <= base.bpfMaps && now.goroutines <= base.goroutines) || time.Now().After(deadline) {
+		if (now.FDs <= base.FDs && now.BPFMappings <= base.BPFMappings && now.Goroutines <= base.Goroutines) || time.Now().After(deadline) {
 			return now
 		}
 	}
@@ -116,11 +108,11 @@ func TestLifecycleNoLeaks(t *testing.T) {
 	// Warm up caches (kernel BTF, feature probes), and check that the
 	// counters see what a loaded skeleton holds.
 	lifecycleCycle(t, root, true, func() {
-		if r := countResources(t); r.bpfMaps < 4 {
-			t.Errorf("a loaded lifecycle skeleton shows %d BPF map mappings, want its 4 sections", r.bpfMaps)
+		if r := countResources(t); r.BPFMappings < 4 {
+			t.Errorf("a loaded lifecycle skeleton shows %d BPF map mappings, want its 4 sections", r.BPFMappings)
 		}
 	})
-	base := settle(t, resources{})
+	base := settle(t, bpfskeltest.Resources{})
 	// Four goroutines: most of a cycle is the kernel waiting for RCU grace
 	// periods, which overlap.
 	const cycles, workers = 1000, 4
@@ -139,11 +131,11 @@ func TestLifecycleNoLeaks(t *testing.T) {
 		return
 	}
 	now := settle(t, base)
-	if now.fds > base.fds || now.bpfMaps > base.bpfMaps || now.goroutines > base.goroutines || now.maps > base.maps+cycles/10 {
+	if now.FDs > base.FDs || now.BPFMappings > base.BPFMappings || now.Goroutines > base.Goroutines || now.Mappings > base.Mappings+cycles/10 {
 		t.Errorf("after %d open/load/mmap/attach/read/close cycles: %d fds (was %d), %d BPF map mappings (was %d), "+
 			"%d mappings (was %d), %d goroutines (was %d)",
-			cycles, now.fds, base.fds, now.bpfMaps, base.bpfMaps, now.maps, base.maps, now.goroutines, base.goroutines)
+			cycles, now.FDs, base.FDs, now.BPFMappings, base.BPFMappings, now.Mappings, base.Mappings, now.Goroutines, base.Goroutines)
 	}
 	t.Logf("after %d cycles: %d fds (was %d), %d BPF map mappings (was %d), %d mappings (was %d), %d goroutines (was %d)",
-		cycles, now.fds, base.fds, now.bpfMaps, base.bpfMaps, now.maps, base.maps, now.goroutines, base.goroutines)
+		cycles, now.FDs, base.FDs, now.BPFMappings, base.BPFMappings, now.Mappings, base.Mappings, now.Goroutines, base.Goroutines)
 }
