@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/cilium/ebpf"
 )
@@ -41,6 +42,10 @@ type concurrentState struct {
 	readers sync.Map // worker -> *RingBufReader[RawEvent], from "RingBufReader.Read"
 	perfs   sync.Map // worker -> *PerfReader[RawEvent], from "PerfReader.Read"
 
+	// Per-variable handles on .bss's hits.
+	hits       Var[uint64]
+	atomicHits AtomicUint64Var
+
 	// Handles on the maps concurrentSpec adds to the object.
 	outer *MapOfMaps[uint32, uint32, uint64]
 	jmp   *ProgArray
@@ -66,6 +71,22 @@ func concurrentSpec(t *testing.T) *Spec {
 	cs.Maps["samples"] = &ebpf.MapSpec{Name: "samples", Type: ebpf.PerfEventArray}
 	cs.Maps["pcpu"] = &ebpf.MapSpec{Name: "pcpu", Type: ebpf.PerCPUHash, KeySize: 4, ValueSize: 8, MaxEntries: 64}
 	return spec
+}
+
+// closedPanic runs f and returns the error it panicked with when that
+// wraps ErrClosed; any other panic goes on.
+func closedPanic(f func()) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if e, ok := r.(error); ok && errors.Is(e, ErrClosed) {
+				err = e
+				return
+			}
+			panic(r)
+		}
+	}()
+	f()
+	return nil
 }
 
 func concurrentOps() []concurrentOp {
@@ -111,6 +132,17 @@ func concurrentOps() []concurrentOp {
 			for it.Next() {
 			}
 			return it.Err()
+		}},
+		// Per-variable globals return no error: after Close they panic
+		// with an error wrapping ErrClosed, never fault.
+		{name: "Var.Store", run: func(s *skeleton, st *concurrentState, w, i int) error {
+			return closedPanic(func() { st.hits.Store(uint64(i)) })
+		}},
+		{name: "Var.Load", run: func(s *skeleton, st *concurrentState, w, i int) error {
+			return closedPanic(func() { st.hits.Load() })
+		}},
+		{name: "AtomicUint64Var.Add", run: func(s *skeleton, st *concurrentState, w, i int) error {
+			return closedPanic(func() { st.atomicHits.Add(1) })
 		}},
 		{name: "MmapArray.Update", run: func(s *skeleton, _ *concurrentState, w, i int) error {
 			return s.buf.Update(uint32(i%4), elem{A: uint32(i)}, UpdateAny)
@@ -253,11 +285,13 @@ func TestConcurrentClose(t *testing.T) {
 		s := loadSkeleton(t, spec)
 		b := NewBinder(s.coll)
 		st := &concurrentState{workers: workers,
-			outer: BindMapOfMaps[uint32, uint32, uint64](b, "outer"),
-			jmp:   BindProgArray(b, "jmp"),
-			ring:  BindRingBuf[RawEvent](b, "events"),
-			perf:  BindPerfEventArray[RawEvent](b, "samples"),
-			pcpu:  BindPerCPUMap[uint32, uint64](b, "pcpu"),
+			outer:      BindMapOfMaps[uint32, uint32, uint64](b, "outer"),
+			jmp:        BindProgArray(b, "jmp"),
+			ring:       BindRingBuf[RawEvent](b, "events"),
+			perf:       BindPerfEventArray[RawEvent](b, "samples"),
+			pcpu:       BindPerCPUMap[uint32, uint64](b, "pcpu"),
+			hits:       BindVar[uint64](b, s.bss, "hits", unsafe.Offsetof(bssSection{}.Hits)),
+			atomicHits: BindAtomicUint64Var(b, s.bss, "hits", unsafe.Offsetof(bssSection{}.Hits)),
 		}
 		mustBind(t, b)
 		// A reader blocked with no deadline: Close must end its wait.
