@@ -81,6 +81,12 @@ func (c *Collection) Attach() error {
 		}
 	}
 	c.mu.Unlock()
+	// Hold the programs' and maps' descriptors open: Close waits for the
+	// attach, and a later attach fails with ErrClosed.
+	if !c.enter() {
+		return fmt.Errorf("%s: attach: collection %w", c.name, ErrClosed)
+	}
+	defer c.exit()
 
 	var made []ownedLink
 	fail := func(err error) error {

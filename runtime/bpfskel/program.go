@@ -163,6 +163,11 @@ func (p *XDPProgram) AttachXDP(iface string, flags link.XDPAttachFlags) (link.Li
 	if p == nil || p.p == nil {
 		return nil, errNilProgram
 	}
+	// Hold the program's descriptor open: Close waits for the attach.
+	if !p.owner.enter() {
+		return nil, closedErr("program", p.name, "attach")
+	}
+	defer p.owner.exit()
 	idx, err := ifindex(iface)
 	if err != nil {
 		return nil, err
@@ -191,6 +196,11 @@ func (p *TCProgram) AttachTCX(iface string, dir Direction) (link.Link, error) {
 	if p == nil || p.p == nil {
 		return nil, errNilProgram
 	}
+	// Hold the program's descriptor open: Close waits for the attach.
+	if !p.owner.enter() {
+		return nil, closedErr("program", p.name, "attach")
+	}
+	defer p.owner.exit()
 	idx, err := ifindex(iface)
 	if err != nil {
 		return nil, err
@@ -217,6 +227,11 @@ func (p *CgroupProgram) AttachCgroup(path string) (link.Link, error) {
 	if p == nil || p.p == nil {
 		return nil, errNilProgram
 	}
+	// Hold the program's descriptor open: Close waits for the attach.
+	if !p.owner.enter() {
+		return nil, closedErr("program", p.name, "attach")
+	}
+	defer p.owner.exit()
 	if p.attachType == ebpf.AttachNone {
 		return nil, fmt.Errorf("program %q (section %q): the section names no cgroup attach type; use a section such as cgroup_skb/ingress", p.name, p.section)
 	}
@@ -250,6 +265,11 @@ func (p *ProbeProgram) AttachUprobe(binary, symbol string, opts *UprobeOptions) 
 	if p == nil || p.p == nil {
 		return nil, errNilProgram
 	}
+	// Hold the program's descriptor open: Close waits for the attach.
+	if !p.owner.enter() {
+		return nil, closedErr("program", p.name, "attach")
+	}
+	defer p.owner.exit()
 	ex, err := link.OpenExecutable(binary)
 	if err != nil {
 		return nil, fmt.Errorf("program %q: uprobe: %w", p.name, err)
@@ -279,6 +299,11 @@ func (p *ProbeProgram) AttachKprobe(symbol string) (link.Link, error) {
 	if p == nil || p.p == nil {
 		return nil, errNilProgram
 	}
+	// Hold the program's descriptor open: Close waits for the attach.
+	if !p.owner.enter() {
+		return nil, closedErr("program", p.name, "attach")
+	}
+	defer p.owner.exit()
 	var (
 		l   link.Link
 		err error
@@ -300,6 +325,11 @@ func (p *TracepointProgram) AttachTracepoint(group, name string) (link.Link, err
 	if p == nil || p.p == nil {
 		return nil, errNilProgram
 	}
+	// Hold the program's descriptor open: Close waits for the attach.
+	if !p.owner.enter() {
+		return nil, closedErr("program", p.name, "attach")
+	}
+	defer p.owner.exit()
 	l, err := link.Tracepoint(group, name, p.p, nil)
 	return p.attach("tracepoint "+group+"/"+name, l, err)
 }
@@ -313,6 +343,11 @@ func (p *RawTracepointProgram) AttachRawTracepoint(name string) (link.Link, erro
 	if p == nil || p.p == nil {
 		return nil, errNilProgram
 	}
+	// Hold the program's descriptor open: Close waits for the attach.
+	if !p.owner.enter() {
+		return nil, closedErr("program", p.name, "attach")
+	}
+	defer p.owner.exit()
 	l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: name, Program: p.p})
 	return p.attach("raw tracepoint "+name, l, err)
 }
@@ -327,6 +362,11 @@ func (p *PerfEventProgram) AttachPerfEvent(fd int) (link.Link, error) {
 	if p == nil || p.p == nil {
 		return nil, errNilProgram
 	}
+	// Hold the program's descriptor open: Close waits for the attach.
+	if !p.owner.enter() {
+		return nil, closedErr("program", p.name, "attach")
+	}
+	defer p.owner.exit()
 	l, err := link.AttachRawLink(link.RawLinkOptions{Target: fd, Program: p.p, Attach: ebpf.AttachPerfEvent})
 	if err != nil {
 		return p.attach(fmt.Sprintf("perf event fd %d", fd), nil, err)
@@ -344,6 +384,11 @@ func (p *NetfilterProgram) AttachNetfilter(family link.NetfilterProtocolFamily, 
 	if p == nil || p.p == nil {
 		return nil, errNilProgram
 	}
+	// Hold the program's descriptor open: Close waits for the attach.
+	if !p.owner.enter() {
+		return nil, closedErr("program", p.name, "attach")
+	}
+	defer p.owner.exit()
 	l, err := link.AttachNetfilter(link.NetfilterOptions{Program: p.p, ProtocolFamily: family, Hook: hook, Priority: priority})
 	return p.attach(fmt.Sprintf("netfilter family %d hook %d", family, hook), l, err)
 }
@@ -359,6 +404,11 @@ func (p *NetNsProgram) AttachNetNs(path string) (link.Link, error) {
 	if p == nil || p.p == nil {
 		return nil, errNilProgram
 	}
+	// Hold the program's descriptor open: Close waits for the attach.
+	if !p.owner.enter() {
+		return nil, closedErr("program", p.name, "attach")
+	}
+	defer p.owner.exit()
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("program %q: network namespace: %w", p.name, err)
