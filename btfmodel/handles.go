@@ -72,20 +72,21 @@ var handleKinds = map[ebpf.MapType]handleKind{
 
 	// Maps whose values user space writes as file descriptors, maps of
 	// maps and local storage (handles_fd.go).
-	ebpf.ProgramArray:  {name: "ProgArray"},
-	ebpf.CGroupArray:   {name: "CgroupArray"},
-	ebpf.XSKMap:        {name: "XSKMap"},
-	ebpf.SockMap:       {name: "SockMap", args: keyOnly},
-	ebpf.SockHash:      {name: "SockMap", args: keyOnly},
-	ebpf.ArrayOfMaps:   {name: "MapOfMaps", args: keyInner},
-	ebpf.HashOfMaps:    {name: "MapOfMaps", args: keyInner},
-	ebpf.DevMap:        {name: "Map", args: keyValue},
-	ebpf.DevMapHash:    {name: "Map", args: keyValue},
-	ebpf.CPUMap:        {name: "Map", args: keyValue},
-	ebpf.SkStorage:     {name: "Storage", args: valueOnly},
-	ebpf.TaskStorage:   {name: "Storage", args: valueOnly},
-	ebpf.InodeStorage:  {name: "Storage", args: valueOnly},
-	ebpf.CgroupStorage: {name: "Storage", args: valueOnly},
+	ebpf.ProgramArray:       {name: "ProgArray"},
+	ebpf.CGroupArray:        {name: "CgroupArray"},
+	ebpf.XSKMap:             {name: "XSKMap"},
+	ebpf.SockMap:            {name: "SockMap", args: keyOnly},
+	ebpf.SockHash:           {name: "SockMap", args: keyOnly},
+	ebpf.ReusePortSockArray: {name: "SockMap", args: keyOnly},
+	ebpf.ArrayOfMaps:        {name: "MapOfMaps", args: keyInner},
+	ebpf.HashOfMaps:         {name: "MapOfMaps", args: keyInner},
+	ebpf.DevMap:             {name: "Map", args: keyValue},
+	ebpf.DevMapHash:         {name: "Map", args: keyValue},
+	ebpf.CPUMap:             {name: "Map", args: keyValue},
+	ebpf.SkStorage:          {name: "Storage", args: valueOnly},
+	ebpf.TaskStorage:        {name: "Storage", args: valueOnly},
+	ebpf.InodeStorage:       {name: "Storage", args: valueOnly},
+	ebpf.CgroupStorage:      {name: "Storage", args: valueOnly},
 }
 
 // handleOf returns the handle kind of the map ms describes, or why it has

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
 
 	"github.com/bpfskel/bpfskel/runtime/bpfskel"
 	"github.com/bpfskel/bpfskel/testdata/golden/allmaps"
@@ -233,5 +234,52 @@ func TestAllMapsClosed(t *testing.T) {
 	}
 	if err := skel.Maps.Stack.Push(1); err == nil {
 		t.Error("Push on a closed skeleton succeeded")
+	}
+}
+
+// TestAllMapsReuseportSockArray: a REUSEPORT_SOCKARRAY takes a bound UDP
+// socket with SO_REUSEPORT through the typed SockMap handle and gives its
+// cookie back (the map's value is 8 bytes); a socket without SO_REUSEPORT
+// is refused, and Delete empties the slot.
+func TestAllMapsReuseportSockArray(t *testing.T) {
+	skel := mustLoad(t, allmaps.Load)
+	udp := func(reuse bool) int {
+		t.Helper()
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { unix.Close(fd) })
+		if reuse {
+			if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+			t.Fatal(err)
+		}
+		return fd
+	}
+	m := skel.Maps.ReuseportSockarray
+	key := [4]byte{1}
+	fd := udp(true)
+	if err := m.Set(key, fd, bpfskel.UpdateAny); err != nil {
+		t.Fatal(err)
+	}
+	want, err := unix.GetsockoptUint64(fd, unix.SOL_SOCKET, unix.SO_COOKIE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := m.Cookie(key); err != nil || got != want {
+		t.Errorf("Cookie = %d, %v; want the socket's SO_COOKIE %d", got, err, want)
+	}
+	if err := m.Set([4]byte{2}, udp(false), bpfskel.UpdateAny); err == nil {
+		t.Error("Set with a socket without SO_REUSEPORT succeeded")
+	}
+	if err := m.Delete(key); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Cookie(key); !errors.Is(err, bpfskel.ErrNotFound) {
+		t.Errorf("Cookie after Delete: %v, want ErrNotFound", err)
 	}
 }

@@ -338,10 +338,12 @@ func (x *XSKMap) Delete(index uint32) error {
 	return x.fd().del(&index)
 }
 
-// SockMap is a handle on a SOCKMAP or SOCKHASH map with keys of type K,
-// created by [BindSockMap]. Set stores a socket given by its file
-// descriptor: a TCP socket that is listening or established, a bound UDP
-// socket, or a connected unix or vsock socket. Reading an entry back gives
+// SockMap is a handle on a SOCKMAP, SOCKHASH or REUSEPORT_SOCKARRAY map
+// with keys of type K, created by [BindSockMap]. Set stores a socket given
+// by its file descriptor: for SOCKMAP and SOCKHASH a TCP socket that is
+// listening or established, a bound UDP socket, or a connected unix or
+// vsock socket; for REUSEPORT_SOCKARRAY a bound UDP or listening TCP
+// socket with SO_REUSEPORT set. Reading an entry back gives
 // the socket's cookie (SO_COOKIE), and only when the map's value is 8 bytes
 // (__u64): with 4-byte values the kernel refuses lookups from user space
 // (ENOSPC), and [SockMap.Cookie] says so. A SockMap is safe for concurrent
@@ -367,7 +369,7 @@ func BindSockMap[K any](b *Binder, name string) *SockMap[K] {
 	if b == nil {
 		return nil
 	}
-	f, ok := bindFDMap[K](b, name, true, ebpf.SockMap, ebpf.SockHash)
+	f, ok := bindFDMap[K](b, name, true, ebpf.SockMap, ebpf.SockHash, ebpf.ReusePortSockArray)
 	if !ok {
 		return nil
 	}

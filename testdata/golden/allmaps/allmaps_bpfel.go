@@ -265,8 +265,8 @@ type Maps struct {
 	ProgArray *bpfskel.ProgArray
 	// Queue is map queue: Queue, key 0 bytes, value Value (16 bytes), 8 entries.
 	Queue *bpfskel.Queue[Value]
-	// ReuseportSockarray is map reuseport_sockarray: ReusePortSockArray, key 4 bytes, value 8 bytes, 4 entries.
-	ReuseportSockarray *ebpf.Map
+	// ReuseportSockarray is map reuseport_sockarray: ReusePortSockArray, key [4]byte (4 bytes), value [8]byte (8 bytes), 4 entries.
+	ReuseportSockarray *bpfskel.SockMap[[4]byte]
 	// Ringbuf is map ringbuf: RingBuf, raw records of unknown type (read them with ReadRaw), 4096 bytes.
 	Ringbuf *bpfskel.RingBuf[bpfskel.RawEvent]
 	// SkStorage is map sk_storage: SkStorage, key int32 (4 bytes), value Value (16 bytes), 0 entries, flags BPF_F_NO_PREALLOC.
@@ -434,7 +434,7 @@ func Open() (*Spec, error) {
 			PerfEvents:          bpfskel.BindMapSpec(b, MapNamePerfEvents, true),
 			ProgArray:           bpfskel.BindMapSpec(b, MapNameProgArray, true),
 			Queue:               bpfskel.BindMapSpec(b, MapNameQueue, true),
-			ReuseportSockarray:  bpfskel.BindMapSpec(b, MapNameReuseportSockarray, false),
+			ReuseportSockarray:  bpfskel.BindMapSpec(b, MapNameReuseportSockarray, true),
 			Ringbuf:             bpfskel.BindMapSpec(b, MapNameRingbuf, true),
 			SkStorage:           bpfskel.BindMapSpec(b, MapNameSkStorage, true),
 			Sockhash:            bpfskel.BindMapSpec(b, MapNameSockhash, true),
@@ -509,7 +509,7 @@ func (s *Spec) Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 			PerfEvents:          bpfskel.BindPerfEventArray[bpfskel.RawEvent](b, MapNamePerfEvents),
 			ProgArray:           bpfskel.BindProgArray(b, MapNameProgArray),
 			Queue:               bpfskel.BindQueue[Value](b, MapNameQueue),
-			ReuseportSockarray:  bpfskel.BindUntypedMap(b, MapNameReuseportSockarray),
+			ReuseportSockarray:  bpfskel.BindSockMap[[4]byte](b, MapNameReuseportSockarray),
 			Ringbuf:             bpfskel.BindRingBuf[bpfskel.RawEvent](b, MapNameRingbuf),
 			SkStorage:           bpfskel.BindStorage[Value](b, MapNameSkStorage),
 			Sockhash:            bpfskel.BindSockMap[[4]byte](b, MapNameSockhash),
@@ -567,7 +567,7 @@ func OpenMaps(from bpfskel.MapSource) (*bpfskel.Opened[Maps], error) {
 			PerfEvents:          bpfskel.BindPerfEventArray[bpfskel.RawEvent](b, MapNamePerfEvents),
 			ProgArray:           bpfskel.BindProgArray(b, MapNameProgArray),
 			Queue:               bpfskel.BindQueue[Value](b, MapNameQueue),
-			ReuseportSockarray:  bpfskel.BindUntypedMap(b, MapNameReuseportSockarray),
+			ReuseportSockarray:  bpfskel.BindSockMap[[4]byte](b, MapNameReuseportSockarray),
 			Ringbuf:             bpfskel.BindRingBuf[bpfskel.RawEvent](b, MapNameRingbuf),
 			SkStorage:           bpfskel.BindStorage[Value](b, MapNameSkStorage),
 			Sockhash:            bpfskel.BindSockMap[[4]byte](b, MapNameSockhash),
