@@ -87,6 +87,11 @@ var handleKinds = map[ebpf.MapType]handleKind{
 	ebpf.TaskStorage:        {name: "Storage", args: valueOnly},
 	ebpf.InodeStorage:       {name: "Storage", args: valueOnly},
 	ebpf.CgroupStorage:      {name: "Storage", args: valueOnly},
+	// Legacy cgroup storage: keyed by struct bpf_cgroup_storage_key (the
+	// cgroup's inode and the attach type), present while a program using
+	// it is attached.
+	ebpf.CGroupStorage:       {name: "Map", args: keyValue},
+	ebpf.PerCPUCGroupStorage: {name: "PerCPUMap", args: keyValue},
 }
 
 // handleOf returns the handle kind of the map ms describes, or why it has

@@ -2,6 +2,7 @@ package gen_test
 
 import (
 	"errors"
+	"net"
 	"slices"
 	"testing"
 
@@ -281,5 +282,72 @@ func TestAllMapsReuseportSockArray(t *testing.T) {
 	}
 	if _, err := m.Cookie(key); !errors.Is(err, bpfskel.ErrNotFound) {
 		t.Errorf("Cookie after Delete: %v, want ErrNotFound", err)
+	}
+}
+
+// TestAllMapsCgroupStorage: legacy cgroup storage, shared and per CPU,
+// exists while storage_count is attached to a cgroup. Go reads what the
+// program counted for the test's own UDP packet through the typed handles
+// (keyed by the cgroup's inode and the attach type), writes a new value,
+// and the program counts on from it.
+func TestAllMapsCgroupStorage(t *testing.T) {
+	skel := mustLoad(t, allmaps.Load)
+	root := cgroup2Root(t)
+	var st unix.Stat_t
+	if err := unix.Stat(root, &st); err != nil {
+		t.Fatal(err)
+	}
+	key := allmaps.BpfCgroupStorageKey{CgroupInodeId: st.Ino, AttachType: uint32(ebpf.AttachCGroupInetEgress)}
+	if _, err := skel.Maps.CgroupStorage.Lookup(key); !errors.Is(err, bpfskel.ErrNotFound) {
+		t.Fatalf("lookup before attach: %v, want ErrNotFound (storage exists only while attached)", err)
+	}
+	if _, err := skel.Programs.StorageCount.AttachCgroup(root); err != nil {
+		t.Fatal(err)
+	}
+	send := func() {
+		t.Helper()
+		conn, err := net.Dial("udp", "127.0.0.1:9")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := conn.Write([]byte("bpfskel")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send()
+	if n, err := waitCount(func() (uint64, error) { return skel.Maps.CgroupStorage.Lookup(key) }, 1); err != nil || n == 0 {
+		t.Fatalf("cgroup_storage = %d, %v; want the UDP packet counted", n, err)
+	}
+	perCPU := func() uint64 {
+		t.Helper()
+		vals, err := skel.Maps.PercpuCgroupStorage.Lookup(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sum uint64
+		for _, v := range vals {
+			sum += v
+		}
+		return sum
+	}
+	if n := perCPU(); n == 0 {
+		t.Error("percpu_cgroup_storage sums to 0 after a packet")
+	}
+
+	// Go writes; the program adds to what Go wrote.
+	const base = 1 << 40
+	if err := skel.Maps.CgroupStorage.Update(key, base, bpfskel.UpdateExist); err != nil {
+		t.Fatal(err)
+	}
+	send()
+	if n, err := waitCount(func() (uint64, error) { return skel.Maps.CgroupStorage.Lookup(key) }, base+1); err != nil || n <= base {
+		t.Errorf("cgroup_storage = %d, %v after writing %d and a packet; want more than %d", n, err, uint64(base), uint64(base))
+	}
+	// A cgroup the program is not attached to has no storage.
+	other := key
+	other.AttachType = uint32(ebpf.AttachCGroupInetIngress)
+	if err := skel.Maps.CgroupStorage.Update(other, 1, bpfskel.UpdateAny); err == nil {
+		t.Error("updating the storage of an attach type nothing is attached to succeeded")
 	}
 }

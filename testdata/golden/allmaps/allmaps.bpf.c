@@ -322,3 +322,18 @@ int stackid(void *ctx)
 	long id = bpf_get_stackid(ctx, &stack_traces, 0);
 	return id < 0 ? 0 : (int)id + 1;
 }
+
+/*
+ * storage_count counts the egress packets of the cgroup it is attached to
+ * in that cgroup's storage, shared and per CPU.
+ */
+SEC("cgroup_skb/egress")
+int storage_count(struct __sk_buff *skb)
+{
+	__u64 *shared = bpf_get_local_storage(&cgroup_storage, 0);
+	__u64 *mine = bpf_get_local_storage(&percpu_cgroup_storage, 0);
+
+	__sync_fetch_and_add(shared, 1);
+	*mine += 1;
+	return 1;
+}

@@ -23,6 +23,24 @@ const (
 	_ = bpfskel.EnforceVersion(bpfskel.GenVersion - 1)
 )
 
+// BpfCgroupStorageKey mirrors struct bpf_cgroup_storage_key of allmaps.bpf.o (16 bytes).
+type BpfCgroupStorageKey struct {
+	_ structs.HostLayout
+	// CgroupInodeId is member cgroup_inode_id (8 bytes at offset 0).
+	CgroupInodeId uint64
+	// AttachType is member attach_type (4 bytes at offset 8).
+	AttachType uint32
+	_          [4]byte
+}
+
+func _() {
+	var x [1]struct{}
+	_ = x[unsafe.Sizeof(BpfCgroupStorageKey{})-16]
+	_ = x[unsafe.Offsetof(BpfCgroupStorageKey{}.CgroupInodeId)]
+	_ = x[unsafe.Offsetof(BpfCgroupStorageKey{}.AttachType)-8]
+	_ = x[8%unsafe.Alignof(BpfCgroupStorageKey{})]
+}
+
 // BpfCpumapVal mirrors struct bpf_cpumap_val of allmaps.bpf.o (8 bytes).
 type BpfCpumapVal struct {
 	_ structs.HostLayout
@@ -219,6 +237,8 @@ const (
 	ProgramNameMatch = "match"
 	// ProgramNameStackid is the name of program stackid.
 	ProgramNameStackid = "stackid"
+	// ProgramNameStorageCount is the name of program storage_count.
+	ProgramNameStorageCount = "storage_count"
 )
 
 // Maps holds a typed handle for each map of allmaps.bpf.o.
@@ -231,8 +251,8 @@ type Maps struct {
 	Bloom *bpfskel.BloomFilter[uint32]
 	// CgroupArray is map cgroup_array: CGroupArray, key [4]byte (4 bytes), value [4]byte (4 bytes), 4 entries.
 	CgroupArray *bpfskel.CgroupArray
-	// CgroupStorage is map cgroup_storage: CGroupStorage, key 16 bytes, value 8 bytes, 0 entries.
-	CgroupStorage *ebpf.Map
+	// CgroupStorage is map cgroup_storage: CGroupStorage, key BpfCgroupStorageKey (16 bytes), value uint64 (8 bytes), 0 entries.
+	CgroupStorage *bpfskel.Map[BpfCgroupStorageKey, uint64]
 	// CgrpStorage is map cgrp_storage: CgroupStorage, key int32 (4 bytes), value Value (16 bytes), 0 entries, flags BPF_F_NO_PREALLOC.
 	CgrpStorage *bpfskel.Storage[Value]
 	// Cpumap is map cpumap: CPUMap, key [4]byte (4 bytes), value BpfCpumapVal (8 bytes), 2 entries.
@@ -255,8 +275,8 @@ type Maps struct {
 	LruPercpuHash *bpfskel.PerCPUMap[uint32, uint64]
 	// PercpuArray is map percpu_array: PerCPUArray, key uint32 (4 bytes), value uint64 (8 bytes), 4 entries.
 	PercpuArray *bpfskel.PerCPUMap[uint32, uint64]
-	// PercpuCgroupStorage is map percpu_cgroup_storage: PerCPUCGroupStorage, key 16 bytes, value 8 bytes, 0 entries.
-	PercpuCgroupStorage *ebpf.Map
+	// PercpuCgroupStorage is map percpu_cgroup_storage: PerCPUCGroupStorage, key BpfCgroupStorageKey (16 bytes), value uint64 (8 bytes), 0 entries.
+	PercpuCgroupStorage *bpfskel.PerCPUMap[BpfCgroupStorageKey, uint64]
 	// PercpuHash is map percpu_hash: PerCPUHash, key uint32 (4 bytes), value Odd (12 bytes), 16 entries.
 	PercpuHash *bpfskel.PerCPUMap[uint32, Odd]
 	// PerfEvents is map perf_events: PerfEventArray, raw records of unknown type (read them with ReadRaw).
@@ -297,6 +317,8 @@ type Programs struct {
 	Match *bpfskel.XDPProgram
 	// Stackid is program stackid in section raw_tp (RawTracepoint).
 	Stackid *bpfskel.RawTracepointProgram
+	// StorageCount is program storage_count in section "cgroup_skb/egress" (CGroupSKB).
+	StorageCount *bpfskel.CgroupProgram
 }
 
 // Skeleton is allmaps.bpf.o loaded into the kernel, with a typed handle for each of
@@ -389,6 +411,8 @@ type ProgramSpecs struct {
 	Match *bpfskel.ProgramSpec
 	// Stackid sets up program stackid before Load.
 	Stackid *bpfskel.ProgramSpec
+	// StorageCount sets up program storage_count before Load.
+	StorageCount *bpfskel.ProgramSpec
 }
 
 // Spec is allmaps.bpf.o parsed and not yet loaded: set the initial contents of its
@@ -406,7 +430,7 @@ type Spec struct {
 // Open parses the embedded allmaps.bpf.o. It fails when the embedded object is
 // not the one this file was generated from: regenerate the skeleton then.
 func Open() (*Spec, error) {
-	s, err := bpfskel.OpenSkeleton(ObjectName, _Object, "f5eb76a63e20b59d4020d136f69475dc6b5a5bc4cdea66a7ee4e41d2c6333e06", "allmaps_bpfel.go")
+	s, err := bpfskel.OpenSkeleton(ObjectName, _Object, "de51f2291ef0dc23ac7257a7f75dd036b825aa631598081ccd0d18e6ea8af66a", "allmaps_bpfel.go")
 	if err != nil {
 		return nil, err
 	}
@@ -417,7 +441,7 @@ func Open() (*Spec, error) {
 			ArrayOfMaps:         bpfskel.BindMapSpec(b, MapNameArrayOfMaps, true),
 			Bloom:               bpfskel.BindMapSpec(b, MapNameBloom, true),
 			CgroupArray:         bpfskel.BindMapSpec(b, MapNameCgroupArray, true),
-			CgroupStorage:       bpfskel.BindMapSpec(b, MapNameCgroupStorage, false),
+			CgroupStorage:       bpfskel.BindMapSpec(b, MapNameCgroupStorage, true),
 			CgrpStorage:         bpfskel.BindMapSpec(b, MapNameCgrpStorage, true),
 			Cpumap:              bpfskel.BindMapSpec(b, MapNameCpumap, true),
 			Devmap:              bpfskel.BindMapSpec(b, MapNameDevmap, true),
@@ -429,7 +453,7 @@ func Open() (*Spec, error) {
 			LruHash:             bpfskel.BindMapSpec(b, MapNameLruHash, true),
 			LruPercpuHash:       bpfskel.BindMapSpec(b, MapNameLruPercpuHash, true),
 			PercpuArray:         bpfskel.BindMapSpec(b, MapNamePercpuArray, true),
-			PercpuCgroupStorage: bpfskel.BindMapSpec(b, MapNamePercpuCgroupStorage, false),
+			PercpuCgroupStorage: bpfskel.BindMapSpec(b, MapNamePercpuCgroupStorage, true),
 			PercpuHash:          bpfskel.BindMapSpec(b, MapNamePercpuHash, true),
 			PerfEvents:          bpfskel.BindMapSpec(b, MapNamePerfEvents, true),
 			ProgArray:           bpfskel.BindMapSpec(b, MapNameProgArray, true),
@@ -446,10 +470,11 @@ func Open() (*Spec, error) {
 			Xskmap:              bpfskel.BindMapSpec(b, MapNameXskmap, true),
 		},
 		Programs: ProgramSpecs{
-			Count:   bpfskel.BindProgramSpec(b, ProgramNameCount),
-			Drain:   bpfskel.BindProgramSpec(b, ProgramNameDrain),
-			Match:   bpfskel.BindProgramSpec(b, ProgramNameMatch),
-			Stackid: bpfskel.BindProgramSpec(b, ProgramNameStackid),
+			Count:        bpfskel.BindProgramSpec(b, ProgramNameCount),
+			Drain:        bpfskel.BindProgramSpec(b, ProgramNameDrain),
+			Match:        bpfskel.BindProgramSpec(b, ProgramNameMatch),
+			Stackid:      bpfskel.BindProgramSpec(b, ProgramNameStackid),
+			StorageCount: bpfskel.BindProgramSpec(b, ProgramNameStorageCount),
 		},
 		spec: s,
 	}
@@ -492,7 +517,7 @@ func (s *Spec) Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 			ArrayOfMaps:         bpfskel.BindMapOfMaps[uint32, uint32, uint64](b, MapNameArrayOfMaps),
 			Bloom:               bpfskel.BindBloomFilter[uint32](b, MapNameBloom),
 			CgroupArray:         bpfskel.BindCgroupArray(b, MapNameCgroupArray),
-			CgroupStorage:       bpfskel.BindUntypedMap(b, MapNameCgroupStorage),
+			CgroupStorage:       bpfskel.BindMap[BpfCgroupStorageKey, uint64](b, MapNameCgroupStorage),
 			CgrpStorage:         bpfskel.BindStorage[Value](b, MapNameCgrpStorage),
 			Cpumap:              bpfskel.BindMap[[4]byte, BpfCpumapVal](b, MapNameCpumap),
 			Devmap:              bpfskel.BindMap[[4]byte, [4]byte](b, MapNameDevmap),
@@ -504,7 +529,7 @@ func (s *Spec) Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 			LruHash:             bpfskel.BindMap[Key, Value](b, MapNameLruHash),
 			LruPercpuHash:       bpfskel.BindPerCPUMap[uint32, uint64](b, MapNameLruPercpuHash),
 			PercpuArray:         bpfskel.BindPerCPUMap[uint32, uint64](b, MapNamePercpuArray),
-			PercpuCgroupStorage: bpfskel.BindUntypedMap(b, MapNamePercpuCgroupStorage),
+			PercpuCgroupStorage: bpfskel.BindPerCPUMap[BpfCgroupStorageKey, uint64](b, MapNamePercpuCgroupStorage),
 			PercpuHash:          bpfskel.BindPerCPUMap[uint32, Odd](b, MapNamePercpuHash),
 			PerfEvents:          bpfskel.BindPerfEventArray[bpfskel.RawEvent](b, MapNamePerfEvents),
 			ProgArray:           bpfskel.BindProgArray(b, MapNameProgArray),
@@ -521,10 +546,11 @@ func (s *Spec) Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 			Xskmap:              bpfskel.BindXSKMap(b, MapNameXskmap),
 		},
 		Programs: Programs{
-			Count:   bpfskel.BindXDPProgram(b, ProgramNameCount),
-			Drain:   bpfskel.BindXDPProgram(b, ProgramNameDrain),
-			Match:   bpfskel.BindXDPProgram(b, ProgramNameMatch),
-			Stackid: bpfskel.BindRawTracepointProgram(b, ProgramNameStackid),
+			Count:        bpfskel.BindXDPProgram(b, ProgramNameCount),
+			Drain:        bpfskel.BindXDPProgram(b, ProgramNameDrain),
+			Match:        bpfskel.BindXDPProgram(b, ProgramNameMatch),
+			Stackid:      bpfskel.BindRawTracepointProgram(b, ProgramNameStackid),
+			StorageCount: bpfskel.BindCgroupProgram(b, ProgramNameStorageCount),
 		},
 		coll: c,
 	}
@@ -550,7 +576,7 @@ func OpenMaps(from bpfskel.MapSource) (*bpfskel.Opened[Maps], error) {
 			ArrayOfMaps:         bpfskel.BindMapOfMaps[uint32, uint32, uint64](b, MapNameArrayOfMaps),
 			Bloom:               bpfskel.BindBloomFilter[uint32](b, MapNameBloom),
 			CgroupArray:         bpfskel.BindCgroupArray(b, MapNameCgroupArray),
-			CgroupStorage:       bpfskel.BindUntypedMap(b, MapNameCgroupStorage),
+			CgroupStorage:       bpfskel.BindMap[BpfCgroupStorageKey, uint64](b, MapNameCgroupStorage),
 			CgrpStorage:         bpfskel.BindStorage[Value](b, MapNameCgrpStorage),
 			Cpumap:              bpfskel.BindMap[[4]byte, BpfCpumapVal](b, MapNameCpumap),
 			Devmap:              bpfskel.BindMap[[4]byte, [4]byte](b, MapNameDevmap),
@@ -562,7 +588,7 @@ func OpenMaps(from bpfskel.MapSource) (*bpfskel.Opened[Maps], error) {
 			LruHash:             bpfskel.BindMap[Key, Value](b, MapNameLruHash),
 			LruPercpuHash:       bpfskel.BindPerCPUMap[uint32, uint64](b, MapNameLruPercpuHash),
 			PercpuArray:         bpfskel.BindPerCPUMap[uint32, uint64](b, MapNamePercpuArray),
-			PercpuCgroupStorage: bpfskel.BindUntypedMap(b, MapNamePercpuCgroupStorage),
+			PercpuCgroupStorage: bpfskel.BindPerCPUMap[BpfCgroupStorageKey, uint64](b, MapNamePercpuCgroupStorage),
 			PercpuHash:          bpfskel.BindPerCPUMap[uint32, Odd](b, MapNamePercpuHash),
 			PerfEvents:          bpfskel.BindPerfEventArray[bpfskel.RawEvent](b, MapNamePerfEvents),
 			ProgArray:           bpfskel.BindProgArray(b, MapNameProgArray),
