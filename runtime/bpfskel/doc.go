@@ -106,9 +106,11 @@
 //
 // Ring buffers and perf event arrays bind as [RingBuf] and [PerfEventArray],
 // generic over the event type E their records hold. [RingBuf.NewReader] and
-// [PerfEventArray.NewReader] return readers built on cilium/ebpf's ringbuf
-// and perf packages. ReadInto copies each record into the caller's *E with
-// no reflection and no allocation (one record buffer is reused); a record
+// [PerfEventArray.NewReader] return readers. On Linux the ring buffer
+// reader consumes the ring's mapping itself (see ringsource_linux.go for
+// why); the perf reader, and the ring buffer reader elsewhere, are built on
+// cilium/ebpf's perf and ringbuf packages. ReadInto copies each record into
+// the caller's *E with no reflection and no allocation; a record
 // that does not fit E is an error wrapping [ErrRecordSize] naming both
 // sizes. An E ending in a flexible array member is bound with
 // [BindRingBufTail] or [BindPerfEventArrayTail]: records may then be

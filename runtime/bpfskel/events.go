@@ -86,15 +86,25 @@ func perfSlack(size int) int {
 	return (size+4+7)&^7 - 4 - size
 }
 
-// source is where a reader's records come from: a ring buffer or the
-// per-CPU rings of a perf event array, through cilium/ebpf.
+// source is where a reader's records come from: a ring buffer (read in
+// place on Linux) or the per-CPU rings of a perf event array, through
+// cilium/ebpf.
 type source interface {
-	// next returns the next record, valid until the next call.
+	// next returns the next record. It is valid until release, and for
+	// sources that copy (perf) until the next call of next.
 	next() ([]byte, error)
+	// release ends the use of the record next returned.
+	release()
 	setDeadline(time.Time)
 	// wake makes a blocked next return an error wrapping errFlushed.
 	wake() error
 	close() error
+}
+
+// inPlaceSource is a source whose records are views of its ring, gone at
+// release: the reader copies the last one out only when Raw or Tail asks.
+type inPlaceSource interface {
+	copyLast(dst []byte) []byte
 }
 
 // errFlushed is what cilium/ebpf's readers return after their Flush
@@ -110,7 +120,12 @@ type eventReader[E any] struct {
 	shape eventShape
 	src   source
 	owner *Collection
-	raw   []byte // the last record, owned by src
+	raw   []byte // the last record, owned by src (or buf)
+	// inPlace is src's copyLast when its records are views of its ring;
+	// lazy is then true while the last record has not been copied to buf.
+	inPlace inPlaceSource
+	lazy    bool
+	buf     []byte
 
 	deadline atomic.Pointer[time.Time] // set by SetDeadline
 	applied  *time.Time                // last deadline handed to src; read goroutine only
@@ -124,6 +139,7 @@ type eventReader[E any] struct {
 
 func (r *eventReader[E]) init(shape eventShape, src source, owner *Collection) {
 	r.shape, r.src, r.owner = shape, src, owner
+	r.inPlace, _ = src.(inPlaceSource)
 	r.errClosed = fmt.Errorf("map %q: reader %w", shape.name, ErrClosed)
 	r.errDeadline = fmt.Errorf("map %q: read: %w", shape.name, os.ErrDeadlineExceeded)
 }
@@ -148,14 +164,15 @@ func register(owner *Collection, name string, closer io.Closer, create func() er
 	return nil
 }
 
-// next reads the next record into r.raw. A non-nil ctx that is done ends a
-// wait that src.wake interrupted.
-func (r *eventReader[E]) next(ctx context.Context) error {
+// next returns the next record; the caller decodes it and calls done. A
+// non-nil ctx that is done ends a wait that src.wake interrupted.
+func (r *eventReader[E]) next(ctx context.Context) ([]byte, error) {
 	if r == nil || r.src == nil {
-		return errors.New("bpfskel: nil reader")
+		return nil, errors.New("bpfskel: nil reader")
 	}
+	r.raw, r.lazy = nil, false
 	if r.closed.Load() {
-		return r.errClosed
+		return nil, r.errClosed
 	}
 	if d := r.deadline.Load(); d != r.applied {
 		r.applied = d
@@ -168,47 +185,67 @@ func (r *eventReader[E]) next(ctx context.Context) error {
 	for {
 		raw, err := r.src.next()
 		if err == nil {
-			r.raw = raw
-			return nil
+			return raw, nil
 		}
-		r.raw = nil
 		switch {
 		case errors.Is(err, errFlushed):
 			// Woken by ReadContext: for this read when its context is
 			// done, else left over from an earlier read whose context
 			// ended after a record had arrived.
 			if ctx != nil && ctx.Err() != nil {
-				return fmt.Errorf("map %q: read: %w", r.shape.name, ctx.Err())
+				return nil, fmt.Errorf("map %q: read: %w", r.shape.name, ctx.Err())
 			}
 			continue
 		case errors.Is(err, os.ErrDeadlineExceeded):
-			return r.errDeadline
-		case r.closed.Load() || errors.Is(err, os.ErrClosed):
-			return r.errClosed
+			return nil, r.errDeadline
+		case r.closed.Load() || errors.Is(err, os.ErrClosed) || errors.Is(err, ErrClosed):
+			return nil, r.errClosed
 		}
-		return fmt.Errorf("map %q: read: %w", r.shape.name, err)
+		return nil, fmt.Errorf("map %q: read: %w", r.shape.name, err)
 	}
 }
 
-// decode copies the current record into *e after checking its size.
-func (r *eventReader[E]) decode(e *E) error {
-	if err := r.shape.fit(len(r.raw)); err != nil {
+// done keeps the record next returned for Raw and Tail and releases it.
+func (r *eventReader[E]) done(raw []byte) {
+	if r.inPlace != nil {
+		r.lazy = true
+	} else {
+		r.raw = raw
+	}
+	r.src.release()
+}
+
+// last returns the bytes of the last record read, copying them out of an
+// in-place source on first use.
+func (r *eventReader[E]) last() []byte {
+	if r.lazy {
+		r.lazy = false
+		r.raw = r.inPlace.copyLast(r.buf)
+		if r.raw != nil {
+			r.buf = r.raw
+		}
+	}
+	return r.raw
+}
+
+// decode copies the record raw into *e after checking its size.
+func (r *eventReader[E]) decode(raw []byte, e *E) error {
+	if err := r.shape.fit(len(raw)); err != nil {
 		return err
 	}
 	if r.shape.size == 0 {
 		return nil
 	}
-	if src := unsafe.Pointer(unsafe.SliceData(r.raw)); len(r.raw) >= r.shape.size && uintptr(src)%r.shape.align == 0 {
+	if src := unsafe.Pointer(unsafe.SliceData(raw)); len(raw) >= r.shape.size && uintptr(src)%r.shape.align == 0 {
 		// A typed copy, which the compiler unrolls for E's size: 30%
 		// faster than copy() in BenchmarkRingbuf/64B/bpfskel. The record
-		// buffer is Go memory (cilium/ebpf copies out of the ring), aligned
-		// for E as checked.
+		// is aligned for E as checked, and E holds no pointers.
 		*e = *(*E)(src)
 		return nil
 	}
 	dst := unsafe.Slice((*byte)(unsafe.Pointer(e)), r.shape.size)
 	// A record with a flexible array may end inside E's tail padding.
-	clear(dst[copy(dst, r.raw):])
+	clear(dst[copy(dst, raw):])
 	return nil
 }
 
@@ -224,10 +261,13 @@ func (r *eventReader[E]) ReadInto(e *E) error {
 	if e == nil {
 		return errors.New("bpfskel: ReadInto with a nil pointer")
 	}
-	if err := r.next(nil); err != nil {
+	raw, err := r.next(nil)
+	if err != nil {
 		return err
 	}
-	return r.decode(e)
+	err = r.decode(raw, e)
+	r.done(raw)
+	return err
 }
 
 // Read is ReadInto returning the event by value.
@@ -241,10 +281,12 @@ func (r *eventReader[E]) Read() (E, error) {
 // without decoding or checking them. The slice is valid until the next
 // read; copy it to keep it.
 func (r *eventReader[E]) ReadRaw() ([]byte, error) {
-	if err := r.next(nil); err != nil {
+	raw, err := r.next(nil)
+	if err != nil {
 		return nil, err
 	}
-	return r.raw, nil
+	r.done(raw)
+	return r.last(), nil
 }
 
 // ReadContext is ReadInto that also returns when ctx is done, with an error
@@ -270,19 +312,24 @@ func (r *eventReader[E]) ReadContext(ctx context.Context, e *E) error {
 	src := r.src
 	stop := context.AfterFunc(ctx, func() { _ = src.wake() })
 	defer stop()
-	if err := r.next(ctx); err != nil {
+	raw, err := r.next(ctx)
+	if err != nil {
 		return err
 	}
-	return r.decode(e)
+	err = r.decode(raw, e)
+	r.done(raw)
+	return err
 }
 
 // Raw returns the bytes of the last record read, also after a size error,
-// or nil. The slice is valid until the next read.
+// or nil. The slice is valid until the next read. A ring buffer reader
+// copies the record out of the ring when Raw or Tail first asks for it; once
+// the reader is closed they return nil for a record they had not copied.
 func (r *eventReader[E]) Raw() []byte {
 	if r == nil {
 		return nil
 	}
-	return r.raw
+	return r.last()
 }
 
 // Tail returns the bytes of the last record from the start of E's trailing
@@ -292,10 +339,14 @@ func (r *eventReader[E]) Raw() []byte {
 // to 7 bytes of padding after the data (see [PerfReader]); C programs
 // usually store the length of their flexible array in a header field.
 func (r *eventReader[E]) Tail() []byte {
-	if r == nil || !r.shape.tail || len(r.raw) < r.shape.tailOff {
+	if r == nil || !r.shape.tail {
 		return nil
 	}
-	return r.raw[r.shape.tailOff:]
+	raw := r.last()
+	if len(raw) < r.shape.tailOff {
+		return nil
+	}
+	return raw[r.shape.tailOff:]
 }
 
 // SetDeadline makes reads return an error wrapping os.ErrDeadlineExceeded

@@ -46,6 +46,8 @@ func (s *perfSource) next() ([]byte, error) {
 	}
 }
 
+func (s *perfSource) release() {}
+
 func (s *perfSource) setDeadline(t time.Time) { s.rd.SetDeadline(t) }
 
 func (s *perfSource) wake() error { return s.rd.Flush() }

@@ -21,6 +21,7 @@ func newPerfSource(*ebpf.Map, PerfReaderOptions) (*perfSource, error) {
 }
 
 func (s *perfSource) next() ([]byte, error) { return nil, errors.ErrUnsupported }
+func (s *perfSource) release()              {}
 func (s *perfSource) setDeadline(time.Time) {}
 func (s *perfSource) wake() error           { return errors.ErrUnsupported }
 func (s *perfSource) close() error          { return nil }

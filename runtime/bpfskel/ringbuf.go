@@ -1,12 +1,9 @@
 package bpfskel
 
 import (
-	"errors"
 	"fmt"
-	"time"
 
 	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/ringbuf"
 )
 
 // RingBuf is a typed handle on a BPF_MAP_TYPE_RINGBUF map whose records
@@ -80,11 +77,11 @@ func (r *RingBuf[E]) NewReader() (*RingBufReader[E], error) {
 	}
 	rd := &RingBufReader[E]{}
 	err := register(r.coll, r.shape.name, &rd.eventReader, func() error {
-		cr, err := ringbuf.NewReader(r.m)
+		src, err := newRingSource(r.m)
 		if err != nil {
 			return fmt.Errorf("map %q: new reader: %w", r.shape.name, err)
 		}
-		rd.init(r.shape, &ringSource{rd: cr}, r.coll)
+		rd.init(r.shape, src, r.coll)
 		return nil
 	})
 	if err != nil {
@@ -93,10 +90,9 @@ func (r *RingBuf[E]) NewReader() (*RingBufReader[E], error) {
 	return rd, nil
 }
 
-// RingBufReader reads the records of a ring buffer as events of type E,
-// through cilium/ebpf's ringbuf.Reader. ReadInto is the allocation-free
-// path: it reuses one record buffer and copies each record into the
-// caller's *E.
+// RingBufReader reads the records of a ring buffer as events of type E.
+// ReadInto is the allocation-free path: on Linux it copies each record
+// once, from the ring's mapping into the caller's *E.
 //
 // Reads (ReadInto, Read, ReadRaw, ReadContext) must come from one goroutine
 // at a time, and the slices returned by ReadRaw, Raw and Tail are valid
@@ -111,31 +107,7 @@ func (r *RingBufReader[E]) BufferSize() int {
 	if r == nil || r.src == nil {
 		return 0
 	}
-	return r.src.(*ringSource).rd.BufferSize()
-}
-
-// ringSource reads records through a ringbuf.Reader into one reused Record.
-type ringSource struct {
-	rd  *ringbuf.Reader
-	rec ringbuf.Record
-}
-
-func (s *ringSource) next() ([]byte, error) {
-	if err := s.rd.ReadInto(&s.rec); err != nil {
-		return nil, err
-	}
-	return s.rec.RawSample, nil
-}
-
-func (s *ringSource) setDeadline(t time.Time) { s.rd.SetDeadline(t) }
-
-func (s *ringSource) wake() error { return s.rd.Flush() }
-
-func (s *ringSource) close() error {
-	if err := s.rd.Close(); err != nil && !errors.Is(err, ringbuf.ErrClosed) {
-		return err
-	}
-	return nil
+	return r.src.(interface{ size() int }).size()
 }
 
 // Close releases the reader; a blocked read returns an error wrapping
