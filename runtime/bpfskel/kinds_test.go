@@ -111,6 +111,30 @@ func TestBatchOps(t *testing.T) {
 	if left != 25 {
 		t.Errorf("%d entries after deleting 25 of 50", left)
 	}
+	// BatchLookupAndDelete drains what is left.
+	cur.Reset()
+	drained := 0
+	for {
+		n, err := hash.BatchLookupAndDelete(&cur, ks, vs)
+		for i := range n {
+			if ks[i].Pid < 25 || vs[i] != want[ks[i]] {
+				t.Errorf("BatchLookupAndDelete: %+v -> %+v", ks[i], vs[i])
+			}
+		}
+		drained += n
+		if errors.Is(err, ebpf.ErrKeyNotExist) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if drained != 25 {
+		t.Errorf("BatchLookupAndDelete read %d entries, want 25", drained)
+	}
+	for k := range hash.All() {
+		t.Errorf("key %+v survived BatchLookupAndDelete", k)
+	}
 
 	// Arrays batch-update and batch-read but cannot delete.
 	akeys := []uint32{0, 5, 39}
@@ -129,6 +153,10 @@ func TestBatchOps(t *testing.T) {
 	}
 	if _, err := arr.BatchDelete(akeys); !errors.Is(err, ebpf.ErrNotSupported) {
 		t.Errorf("array BatchDelete: %v, want ErrNotSupported", err)
+	}
+	cur.Reset()
+	if _, err := arr.BatchLookupAndDelete(&cur, aks, avs); !errors.Is(err, ebpf.ErrNotSupported) {
+		t.Errorf("array BatchLookupAndDelete: %v, want ErrNotSupported", err)
 	}
 	if _, err := arr.BatchUpdate([]uint32{40}, []val12{{}}); !errors.Is(err, unix.E2BIG) {
 		t.Errorf("array BatchUpdate past the end: %v, want E2BIG", err)
@@ -581,11 +609,18 @@ func TestClosedCollection(t *testing.T) {
 			return err
 		}(),
 		"PerCPUMap.LookupInto": pc.LookupInto(new(uint32(0)), dst),
-		"PerCPUMap.Update":     pc.Update(0, dst, UpdateAny),
-		"Queue.Push":           q.Push(1),
-		"Queue.Pop":            func() error { _, err := q.Pop(); return err }(),
-		"BloomFilter.Contains": func() error { _, err := bloom.Contains(1); return err }(),
-		"StackTraceMap.Lookup": func() error { _, err := st.Lookup(0); return err }(),
+		"PerCPUMap.BatchLookup": func() error {
+			var cur BatchCursor
+			_, err := pc.BatchLookup(&cur, make([]uint32, 1), dst)
+			return err
+		}(),
+		"PerCPUMap.BatchUpdate": func() error { _, err := pc.BatchUpdate(make([]uint32, 1), dst); return err }(),
+		"PerCPUMap.BatchDelete": func() error { _, err := pc.BatchDelete(make([]uint32, 1)); return err }(),
+		"PerCPUMap.Update":      pc.Update(0, dst, UpdateAny),
+		"Queue.Push":            q.Push(1),
+		"Queue.Pop":             func() error { _, err := q.Pop(); return err }(),
+		"BloomFilter.Contains":  func() error { _, err := bloom.Contains(1); return err }(),
+		"StackTraceMap.Lookup":  func() error { _, err := st.Lookup(0); return err }(),
 	} {
 		if err == nil {
 			t.Errorf("%s on a closed collection succeeded", name)
@@ -700,6 +735,19 @@ func TestClosedMap(t *testing.T) {
 	}
 	if err := pc.Delete(1); !errors.Is(err, unix.EBADF) {
 		t.Errorf("per-CPU Delete on a closed map: %v, want EBADF", err)
+	}
+	var cur BatchCursor
+	if _, err := pc.BatchLookup(&cur, make([]uint32, 1), make([]uint64, pc.CPUs())); !errors.Is(err, unix.EBADF) {
+		t.Errorf("per-CPU BatchLookup on a closed map: %v, want EBADF", err)
+	}
+	if _, err := pc.BatchUpdate(make([]uint32, 1), make([]uint64, pc.CPUs())); !errors.Is(err, unix.EBADF) {
+		t.Errorf("per-CPU BatchUpdate on a closed map: %v, want EBADF", err)
+	}
+	if _, err := pc.BatchDelete(make([]uint32, 1)); !errors.Is(err, unix.EBADF) {
+		t.Errorf("per-CPU BatchDelete on a closed map: %v, want EBADF", err)
+	}
+	for range pc.All() {
+		t.Error("All on a closed per-CPU map yielded an entry")
 	}
 	if _, err := hash.Lookup(hashKey{}); err == nil || errors.Is(err, ebpf.ErrKeyNotExist) {
 		t.Errorf("Lookup on a closed map: %v", err)
