@@ -78,7 +78,8 @@
 //
 // [Queue], [Stack] and [BloomFilter] take values only (their maps have no
 // keys); a [StackTraceMap] returns the stacks bpf_get_stackid stored as
-// [N]uint64 arrays.
+// [N]uint64 arrays, or as [N][StackBuildID] arrays of build ids and
+// offsets in a map created with BPF_F_STACK_BUILD_ID.
 //
 // Batch operations, LookupAndDelete and per-CPU calls are bpf(2) calls
 // made by this package, because cilium/ebpf reflects and allocates on

@@ -861,3 +861,40 @@ func TestPinKinds(t *testing.T) {
 		}
 	}
 }
+
+// TestBindStackBuildIDs: a STACK_TRACE map with BPF_F_STACK_BUILD_ID binds
+// as an array of StackBuildID, and only such a map does; the sizes alone
+// would let [16]uint64 and [4]StackBuildID through either way.
+func TestBindStackBuildIDs(t *testing.T) {
+	c := loadMaps(t, map[string]*ebpf.MapSpec{
+		"ids":   {Type: ebpf.StackTrace, KeySize: 4, ValueSize: 4 * 32, MaxEntries: 4, Flags: unix.BPF_F_STACK_BUILD_ID},
+		"addrs": {Type: ebpf.StackTrace, KeySize: 4, ValueSize: 16 * 8, MaxEntries: 4},
+	})
+	b := NewBinder(c)
+	ids := BindStackTraceMap[[4]StackBuildID](b, "ids")
+	addrs := BindStackTraceMap[[16]uint64](b, "addrs")
+	mustBind(t, b)
+	if _, err := ids.Lookup(0); !errors.Is(err, ebpf.ErrKeyNotExist) {
+		t.Errorf("Lookup of an unused id: %v, want ErrKeyNotExist", err)
+	}
+	for id := range ids.All() {
+		t.Errorf("empty build-id stack map yielded id %d", id)
+	}
+	if addrs == nil {
+		t.Fatal("no handle")
+	}
+	for _, tc := range []struct {
+		bind func(*Binder) bool
+		want string
+	}{
+		{func(b *Binder) bool { return BindStackTraceMap[[16]uint64](b, "ids") != nil },
+			`map "ids": created with BPF_F_STACK_BUILD_ID, it holds build ids: bind it as [4]bpfskel.StackBuildID, not [16]uint64`},
+		{func(b *Binder) bool { return BindStackTraceMap[[4]StackBuildID](b, "addrs") != nil },
+			`map "addrs": holds addresses ([16]uint64), not build ids: [4]bpfskel.StackBuildID needs a map created with BPF_F_STACK_BUILD_ID`},
+	} {
+		b := NewBinder(c)
+		if tc.bind(b) || b.Err() == nil || !strings.Contains(b.Err().Error(), tc.want) {
+			t.Errorf("bind: %v, want %q", b.Err(), tc.want)
+		}
+	}
+}
