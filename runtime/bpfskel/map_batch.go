@@ -62,10 +62,7 @@ func batchLookup(cmd uintptr, em *ebpf.Map, name string, c *BatchCursor, keys, v
 	if err != nil {
 		return 0, err
 	}
-	op := "batch lookup"
-	if cmd == cmdLookupAndDeleteBatch {
-		op = "batch lookup and delete"
-	}
+	op := batchOp(cmd)
 	n, err := sysBatch(cmd, em.FD(), in, out, keys, values, uint32(count), 0)
 	switch {
 	case err == nil:
@@ -78,6 +75,14 @@ func batchLookup(cmd uintptr, em *ebpf.Map, name string, c *BatchCursor, keys, v
 		return n, fmt.Errorf("map %q: %s: %w (a hash bucket holds more than %d entries: use a larger batch)", name, op, err, count)
 	}
 	return n, fmt.Errorf("map %q: %s: %w", name, op, err)
+}
+
+// batchOp names a batch lookup command in errors.
+func batchOp(cmd uintptr) string {
+	if cmd == cmdLookupAndDeleteBatch {
+		return "batch lookup and delete"
+	}
+	return "batch lookup"
 }
 
 // BatchLookup reads up to len(keys) entries, from where c stands, into
@@ -104,7 +109,7 @@ func (m *Map[K, V]) batchLookup(cmd uintptr, c *BatchCursor, keys []K, values []
 		return 0, err
 	}
 	if !m.enter() {
-		return 0, closedErr("map", m.name, "batch lookup")
+		return 0, closedErr("map", m.name, batchOp(cmd))
 	}
 	defer m.coll.exit()
 	return batchLookup(cmd, m.m, m.name, c, sliceData(keys), sliceData(values), len(keys), m.errEnd)

@@ -270,7 +270,7 @@ func (m *PerCPUMap[K, V]) batchLookup(cmd uintptr, c *BatchCursor, keys []K, val
 		return 0, nil
 	}
 	if !m.coll.enter() {
-		return 0, closedErr("map", m.name, "batch lookup")
+		return 0, closedErr("map", m.name, batchOp(cmd))
 	}
 	defer m.coll.exit()
 	values = values[:len(keys)*m.cpus]
