@@ -51,6 +51,20 @@ func stackOfAddresses(m *Map) *Type {
 	return &Type{Kind: Array, Len: int(m.ValueSize / 8), Elem: &Type{Kind: Basic, Basic: "uint64"}}
 }
 
+// stackBuildIDSize is sizeof(struct bpf_stack_build_id), one frame of a
+// stack trace map with BPF_F_STACK_BUILD_ID.
+const stackBuildIDSize = 32
+
+// stackBuildIDName is the runtime's mirror of struct bpf_stack_build_id.
+const stackBuildIDName = "StackBuildID"
+
+// stackOfBuildIDs is the value of a stack trace map with
+// BPF_F_STACK_BUILD_ID: value_size/32 frames, each the runtime's mirror of
+// struct bpf_stack_build_id.
+func stackOfBuildIDs(m *Map) *Type {
+	return &Type{Kind: Array, Len: int(m.ValueSize / stackBuildIDSize), Elem: &Type{Kind: Runtime, Basic: stackBuildIDName}}
+}
+
 // handleKinds says which runtime handle each map type gets. Adding a typed
 // handle for a map type is a row here and a type in runtime/bpfskel; gen
 // emits any row the same way. A map type not listed gets a *ebpf.Map.
@@ -100,8 +114,10 @@ func handleOf(ms *ebpf.MapSpec) (handleKind, string) {
 	switch {
 	case ms.Type == ebpf.Array && ms.Flags&bpfFMmapable != 0:
 		return handleKind{name: "MmapArray", args: keyValue}, ""
+	case ms.Type == ebpf.StackTrace && ms.Flags&bpfFStackBuildID != 0 && ms.ValueSize%stackBuildIDSize != 0:
+		return handleKind{}, fmt.Sprintf("a StackTrace map with BPF_F_STACK_BUILD_ID holds 32-byte struct bpf_stack_build_id frames, so its value_size must be a multiple of 32 (the kernel refuses to create it otherwise), not %d; the skeleton holds a *ebpf.Map", ms.ValueSize)
 	case ms.Type == ebpf.StackTrace && ms.Flags&bpfFStackBuildID != 0:
-		return handleKind{}, "a StackTrace map with BPF_F_STACK_BUILD_ID holds build ids, which have no typed handle yet; the skeleton holds a *ebpf.Map"
+		return handleKind{name: "StackTraceMap", args: valueOnly, key: stackID, value: stackOfBuildIDs}, ""
 	case ms.Type == ebpf.StackTrace && ms.ValueSize%8 != 0:
 		return handleKind{}, fmt.Sprintf("a StackTrace map's value_size must be a multiple of 8, not %d; the skeleton holds a *ebpf.Map", ms.ValueSize)
 	}

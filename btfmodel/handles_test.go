@@ -27,7 +27,9 @@ func TestMapHandles(t *testing.T) {
 		{ebpf.MapSpec{Type: ebpf.Stack, ValueSize: 4, Value: u32}, "Stack", "uint32", ""},
 		{ebpf.MapSpec{Type: ebpf.BloomFilter, ValueSize: 4}, "BloomFilter", "[4]byte", ""},
 		{ebpf.MapSpec{Type: ebpf.StackTrace, KeySize: 4, ValueSize: 127 * 8}, "StackTraceMap", "[127]uint64", ""},
-		{ebpf.MapSpec{Type: ebpf.StackTrace, KeySize: 4, ValueSize: 32 * 8, Flags: bpfFStackBuildID}, "", "", "BPF_F_STACK_BUILD_ID"},
+		{ebpf.MapSpec{Type: ebpf.StackTrace, KeySize: 4, ValueSize: 32 * 8, Flags: bpfFStackBuildID}, "StackTraceMap", "[8]bpfskel.StackBuildID", ""},
+		{ebpf.MapSpec{Type: ebpf.StackTrace, KeySize: 4, ValueSize: 5 * 8, Flags: bpfFStackBuildID}, "", "", "value_size must be a multiple of 32 (the kernel refuses to create it otherwise), not 40"},
+		{ebpf.MapSpec{Type: ebpf.StackTrace, KeySize: 4, ValueSize: 12}, "", "", "value_size must be a multiple of 8, not 12"},
 		{ebpf.MapSpec{Type: ebpf.UserRingbuf, MaxEntries: 4096}, "", "", "UserRingbuf maps have no typed handle yet"},
 	} {
 		t.Run(tc.spec.Type.String(), func(t *testing.T) {

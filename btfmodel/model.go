@@ -168,8 +168,9 @@ const (
 	// Named refers to a declared type, Decl.
 	Named
 	// Runtime is a type of the runtime package bpfskel named Basic:
-	// Uint128 or Int128, laid out in the object's byte order, or RawEvent,
-	// the record of a ring or perf buffer whose C type is unknown.
+	// Uint128 or Int128, laid out in the object's byte order; RawEvent,
+	// the record of a ring or perf buffer whose C type is unknown; or
+	// StackBuildID, a frame of a stack trace map with build ids.
 	Runtime
 )
 

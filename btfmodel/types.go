@@ -214,8 +214,11 @@ func sizeOf(t *Type) int {
 	case Named:
 		return t.Decl.Size
 	case Runtime:
-		if t.Basic == rawEventName {
+		switch t.Basic {
+		case rawEventName:
 			return 0 // a raw record's size is the record's
+		case stackBuildIDName:
+			return stackBuildIDSize
 		}
 		return 16 // Uint128, Int128
 	}
@@ -240,7 +243,7 @@ func alignOf(t *Type) int {
 	case Named:
 		return t.Decl.Align
 	case Runtime:
-		return 8 // two uint64 halves
+		return 8 // two uint64 halves; StackBuildID's union
 	}
 	return sizeOf(t)
 }

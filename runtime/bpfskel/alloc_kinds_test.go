@@ -3,6 +3,7 @@
 package bpfskel
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/cilium/ebpf"
@@ -41,6 +42,10 @@ func TestZeroAllocsKinds(t *testing.T) {
 	}
 	var cur BatchCursor
 	var sinkErr error
+	// Per-CPU batches: 4 keys, CPUs() values each, packed and staged.
+	pcKeys := []uint32{0, 1, 2, 3}
+	pcVals := make([]uint64, len(pcKeys)*pc.CPUs())
+	pc12Vals := make([]val12, len(pcKeys)*pc12.CPUs())
 	for _, tc := range []struct {
 		name string
 		f    func()
@@ -57,6 +62,28 @@ func TestZeroAllocsKinds(t *testing.T) {
 		{"bloom/Push+Contains", func() {
 			if sinkErr = bloom.Push(3); sinkErr == nil {
 				_, sinkErr = bloom.Contains(3)
+			}
+		}},
+		{"percpu/BatchUpdate", func() { _, sinkErr = pc.BatchUpdate(pcKeys, pcVals) }},
+		{"percpu/BatchLookup", func() {
+			cur.Reset()
+			if _, sinkErr = pc.BatchLookup(&cur, pcKeys, pcVals); errors.Is(sinkErr, ebpf.ErrKeyNotExist) {
+				sinkErr = nil // the end of the map, preallocated
+			}
+		}},
+		{"percpu12/BatchUpdate+BatchDelete", func() {
+			if _, sinkErr = pc12.BatchUpdate(pcKeys, pc12Vals); sinkErr == nil {
+				_, sinkErr = pc12.BatchDelete(pcKeys[2:])
+			}
+		}},
+		{"percpu12/BatchLookup", func() {
+			cur.Reset()
+			if _, sinkErr = pc12.BatchLookup(&cur, pcKeys, pc12Vals); errors.Is(sinkErr, ebpf.ErrKeyNotExist) {
+				sinkErr = nil
+			}
+		}},
+		{"percpu12/All", func() {
+			for range pc12.All() {
 			}
 		}},
 		{"hash/BatchUpdate", func() { _, sinkErr = hash.BatchUpdate(keys, vals) }},

@@ -207,7 +207,7 @@ func bindMap[K, V any](b *Binder, name string) (*ebpf.Map, Map[K, V], bool) {
 		coll:    b.c,
 		nilKey:  m.KeySize() == 0,
 		errMiss: wrapErr("map", name, fmt.Errorf("lookup: %w", ebpf.ErrKeyNotExist)),
-		errEnd:  fmt.Errorf("map %q: batch lookup: end of map: %w", name, ebpf.ErrKeyNotExist),
+		errEnd:  fmt.Errorf("map %q: batch walk: end of map: %w", name, ebpf.ErrKeyNotExist),
 		walkers: newWalkers(m, int(unsafe.Sizeof(v))),
 	}, true
 }

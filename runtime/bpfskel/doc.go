@@ -61,20 +61,25 @@
 //
 // A [Map] (hash, LRU hash, array, LPM trie) also reads and deletes in one
 // step ([Map.LookupAndDelete]), works on many entries per system call
-// ([Map.BatchLookup], [Map.BatchUpdate], [Map.BatchDelete]) and ranges
+// ([Map.BatchLookup], [Map.BatchLookupAndDelete], [Map.BatchUpdate],
+// [Map.BatchDelete]) and ranges
 // over its entries ([Map.All], [Map.Iterate]) a batch at a time, falling
 // back to a key-by-key walk where the kernel has no batch operations for
 // the map type.
 //
 // A [PerCPUMap] holds one value per possible CPU under each key: values
 // cross as slices of [PerCPUMap.CPUs] elements, [PerCPUMap.LookupInto]
-// reuses the caller's slice, and [Sum] and [Reduce] fold them. The kernel
-// lays per-CPU values out roundup(sizeof(V), 8) bytes apart; the handle
-// handles value types whose size is not a multiple of 8.
+// reuses the caller's slice, and [Sum] and [Reduce] fold them. Its batch
+// operations ([PerCPUMap.BatchLookup] and the others, shaped as Map's)
+// take len(keys)*CPUs() values, key i's value on CPU j at
+// values[i*CPUs()+j]. The kernel lays per-CPU values out
+// roundup(sizeof(V), 8) bytes apart; the handle handles value types whose
+// size is not a multiple of 8.
 //
 // [Queue], [Stack] and [BloomFilter] take values only (their maps have no
 // keys); a [StackTraceMap] returns the stacks bpf_get_stackid stored as
-// [N]uint64 arrays.
+// [N]uint64 arrays, or as [N][StackBuildID] arrays of build ids and
+// offsets in a map created with BPF_F_STACK_BUILD_ID.
 //
 // Batch operations, LookupAndDelete and per-CPU calls are bpf(2) calls
 // made by this package, because cilium/ebpf reflects and allocates on

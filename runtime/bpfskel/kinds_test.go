@@ -111,6 +111,30 @@ func TestBatchOps(t *testing.T) {
 	if left != 25 {
 		t.Errorf("%d entries after deleting 25 of 50", left)
 	}
+	// BatchLookupAndDelete drains what is left.
+	cur.Reset()
+	drained := 0
+	for {
+		n, err := hash.BatchLookupAndDelete(&cur, ks, vs)
+		for i := range n {
+			if ks[i].Pid < 25 || vs[i] != want[ks[i]] {
+				t.Errorf("BatchLookupAndDelete: %+v -> %+v", ks[i], vs[i])
+			}
+		}
+		drained += n
+		if errors.Is(err, ebpf.ErrKeyNotExist) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if drained != 25 {
+		t.Errorf("BatchLookupAndDelete read %d entries, want 25", drained)
+	}
+	for k := range hash.All() {
+		t.Errorf("key %+v survived BatchLookupAndDelete", k)
+	}
 
 	// Arrays batch-update and batch-read but cannot delete.
 	akeys := []uint32{0, 5, 39}
@@ -129,6 +153,10 @@ func TestBatchOps(t *testing.T) {
 	}
 	if _, err := arr.BatchDelete(akeys); !errors.Is(err, ebpf.ErrNotSupported) {
 		t.Errorf("array BatchDelete: %v, want ErrNotSupported", err)
+	}
+	cur.Reset()
+	if _, err := arr.BatchLookupAndDelete(&cur, aks, avs); !errors.Is(err, ebpf.ErrNotSupported) {
+		t.Errorf("array BatchLookupAndDelete: %v, want ErrNotSupported", err)
 	}
 	if _, err := arr.BatchUpdate([]uint32{40}, []val12{{}}); !errors.Is(err, unix.E2BIG) {
 		t.Errorf("array BatchUpdate past the end: %v, want E2BIG", err)
@@ -581,11 +609,18 @@ func TestClosedCollection(t *testing.T) {
 			return err
 		}(),
 		"PerCPUMap.LookupInto": pc.LookupInto(new(uint32(0)), dst),
-		"PerCPUMap.Update":     pc.Update(0, dst, UpdateAny),
-		"Queue.Push":           q.Push(1),
-		"Queue.Pop":            func() error { _, err := q.Pop(); return err }(),
-		"BloomFilter.Contains": func() error { _, err := bloom.Contains(1); return err }(),
-		"StackTraceMap.Lookup": func() error { _, err := st.Lookup(0); return err }(),
+		"PerCPUMap.BatchLookup": func() error {
+			var cur BatchCursor
+			_, err := pc.BatchLookup(&cur, make([]uint32, 1), dst)
+			return err
+		}(),
+		"PerCPUMap.BatchUpdate": func() error { _, err := pc.BatchUpdate(make([]uint32, 1), dst); return err }(),
+		"PerCPUMap.BatchDelete": func() error { _, err := pc.BatchDelete(make([]uint32, 1)); return err }(),
+		"PerCPUMap.Update":      pc.Update(0, dst, UpdateAny),
+		"Queue.Push":            q.Push(1),
+		"Queue.Pop":             func() error { _, err := q.Pop(); return err }(),
+		"BloomFilter.Contains":  func() error { _, err := bloom.Contains(1); return err }(),
+		"StackTraceMap.Lookup":  func() error { _, err := st.Lookup(0); return err }(),
 	} {
 		if err == nil {
 			t.Errorf("%s on a closed collection succeeded", name)
@@ -701,6 +736,19 @@ func TestClosedMap(t *testing.T) {
 	if err := pc.Delete(1); !errors.Is(err, unix.EBADF) {
 		t.Errorf("per-CPU Delete on a closed map: %v, want EBADF", err)
 	}
+	var cur BatchCursor
+	if _, err := pc.BatchLookup(&cur, make([]uint32, 1), make([]uint64, pc.CPUs())); !errors.Is(err, unix.EBADF) {
+		t.Errorf("per-CPU BatchLookup on a closed map: %v, want EBADF", err)
+	}
+	if _, err := pc.BatchUpdate(make([]uint32, 1), make([]uint64, pc.CPUs())); !errors.Is(err, unix.EBADF) {
+		t.Errorf("per-CPU BatchUpdate on a closed map: %v, want EBADF", err)
+	}
+	if _, err := pc.BatchDelete(make([]uint32, 1)); !errors.Is(err, unix.EBADF) {
+		t.Errorf("per-CPU BatchDelete on a closed map: %v, want EBADF", err)
+	}
+	for range pc.All() {
+		t.Error("All on a closed per-CPU map yielded an entry")
+	}
 	if _, err := hash.Lookup(hashKey{}); err == nil || errors.Is(err, ebpf.ErrKeyNotExist) {
 		t.Errorf("Lookup on a closed map: %v", err)
 	}
@@ -810,6 +858,43 @@ func TestPinKinds(t *testing.T) {
 		}
 		if _, err := os.Stat(path); !os.IsNotExist(err) {
 			t.Errorf("%s still pinned after Unpin: %v", path, err)
+		}
+	}
+}
+
+// TestBindStackBuildIDs: a STACK_TRACE map with BPF_F_STACK_BUILD_ID binds
+// as an array of StackBuildID, and only such a map does; the sizes alone
+// would let [16]uint64 and [4]StackBuildID through either way.
+func TestBindStackBuildIDs(t *testing.T) {
+	c := loadMaps(t, map[string]*ebpf.MapSpec{
+		"ids":   {Type: ebpf.StackTrace, KeySize: 4, ValueSize: 4 * 32, MaxEntries: 4, Flags: unix.BPF_F_STACK_BUILD_ID},
+		"addrs": {Type: ebpf.StackTrace, KeySize: 4, ValueSize: 16 * 8, MaxEntries: 4},
+	})
+	b := NewBinder(c)
+	ids := BindStackTraceMap[[4]StackBuildID](b, "ids")
+	addrs := BindStackTraceMap[[16]uint64](b, "addrs")
+	mustBind(t, b)
+	if _, err := ids.Lookup(0); !errors.Is(err, ebpf.ErrKeyNotExist) {
+		t.Errorf("Lookup of an unused id: %v, want ErrKeyNotExist", err)
+	}
+	for id := range ids.All() {
+		t.Errorf("empty build-id stack map yielded id %d", id)
+	}
+	if addrs == nil {
+		t.Fatal("no handle")
+	}
+	for _, tc := range []struct {
+		bind func(*Binder) bool
+		want string
+	}{
+		{func(b *Binder) bool { return BindStackTraceMap[[16]uint64](b, "ids") != nil },
+			`map "ids": created with BPF_F_STACK_BUILD_ID, it holds build ids: bind it as [4]bpfskel.StackBuildID, not [16]uint64`},
+		{func(b *Binder) bool { return BindStackTraceMap[[4]StackBuildID](b, "addrs") != nil },
+			`map "addrs": holds addresses ([16]uint64), not build ids: [4]bpfskel.StackBuildID needs a map created with BPF_F_STACK_BUILD_ID`},
+	} {
+		b := NewBinder(c)
+		if tc.bind(b) || b.Err() == nil || !strings.Contains(b.Err().Error(), tc.want) {
+			t.Errorf("bind: %v, want %q", b.Err(), tc.want)
 		}
 	}
 }

@@ -51,9 +51,10 @@ func sliceData[T any](s []T) unsafe.Pointer {
 	return unsafe.Pointer(unsafe.SliceData(s))
 }
 
-// batchLookup is BPF_MAP_LOOKUP_BATCH into count entries at keys and
-// values, continuing from c.
-func batchLookup(em *ebpf.Map, name string, c *BatchCursor, keys, values unsafe.Pointer, count int, errEnd error) (int, error) {
+// batchLookup is BPF_MAP_LOOKUP_BATCH (cmd cmdLookupBatch) or
+// BPF_MAP_LOOKUP_AND_DELETE_BATCH (cmdLookupAndDeleteBatch) into count
+// entries at keys and values, continuing from c.
+func batchLookup(cmd uintptr, em *ebpf.Map, name string, c *BatchCursor, keys, values unsafe.Pointer, count int, errEnd error) (int, error) {
 	if count == 0 {
 		return 0, nil
 	}
@@ -61,7 +62,8 @@ func batchLookup(em *ebpf.Map, name string, c *BatchCursor, keys, values unsafe.
 	if err != nil {
 		return 0, err
 	}
-	n, err := sysBatch(cmdLookupBatch, em.FD(), in, out, keys, values, uint32(count), 0)
+	op := batchOp(cmd)
+	n, err := sysBatch(cmd, em.FD(), in, out, keys, values, uint32(count), 0)
 	switch {
 	case err == nil:
 		c.started = true
@@ -70,9 +72,17 @@ func batchLookup(em *ebpf.Map, name string, c *BatchCursor, keys, values unsafe.
 		c.started = true
 		return n, errEnd
 	case batchTooSmall(err):
-		return n, fmt.Errorf("map %q: batch lookup: %w (a hash bucket holds more than %d entries: use a larger batch)", name, err, count)
+		return n, fmt.Errorf("map %q: %s: %w (a hash bucket holds more than %d entries: use a larger batch)", name, op, err, count)
 	}
-	return n, fmt.Errorf("map %q: batch lookup: %w", name, err)
+	return n, fmt.Errorf("map %q: %s: %w", name, op, err)
+}
+
+// batchOp names a batch lookup command in errors.
+func batchOp(cmd uintptr) string {
+	if cmd == cmdLookupAndDeleteBatch {
+		return "batch lookup and delete"
+	}
+	return "batch lookup"
 }
 
 // BatchLookup reads up to len(keys) entries, from where c stands, into
@@ -83,14 +93,26 @@ func batchLookup(em *ebpf.Map, name string, c *BatchCursor, keys, values unsafe.
 // smaller than one of their buckets. It does not allocate, except a
 // cursor's first use and on errors other than the end of the map.
 func (m *Map[K, V]) BatchLookup(c *BatchCursor, keys []K, values []V) (int, error) {
+	return m.batchLookup(cmdLookupBatch, c, keys, values)
+}
+
+// BatchLookupAndDelete is [Map.BatchLookup] with
+// BPF_MAP_LOOKUP_AND_DELETE_BATCH: the entries it reads are removed in the
+// same step. Hash maps have it; on arrays the error wraps
+// ebpf.ErrNotSupported.
+func (m *Map[K, V]) BatchLookupAndDelete(c *BatchCursor, keys []K, values []V) (int, error) {
+	return m.batchLookup(cmdLookupAndDeleteBatch, c, keys, values)
+}
+
+func (m *Map[K, V]) batchLookup(cmd uintptr, c *BatchCursor, keys []K, values []V) (int, error) {
 	if err := m.checkBatch(len(keys), len(values)); err != nil {
 		return 0, err
 	}
 	if !m.enter() {
-		return 0, closedErr("map", m.name, "batch lookup")
+		return 0, closedErr("map", m.name, batchOp(cmd))
 	}
 	defer m.coll.exit()
-	return batchLookup(m.m, m.name, c, sliceData(keys), sliceData(values), len(keys), m.errEnd)
+	return batchLookup(cmd, m.m, m.name, c, sliceData(keys), sliceData(values), len(keys), m.errEnd)
 }
 
 // BatchUpdate stores values[i] under keys[i] for every i with one

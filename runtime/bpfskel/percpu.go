@@ -16,22 +16,27 @@ import (
 // possible CPU, [PerCPUMap.CPUs] long, element i being CPU i's.
 //
 // The kernel lays out the per-CPU values of one key roundup(value_size, 8)
-// bytes apart. When sizeof(V) is a multiple of 8 the kernel reads and
-// writes the caller's slice directly; otherwise each call goes through a
-// pooled buffer and copies element by element. Either way LookupInto,
-// Update and Delete do not allocate once the pool is warm.
+// bytes apart, and the keys of a batch one after the other. When sizeof(V)
+// is a multiple of 8 the kernel reads and writes the caller's slice
+// directly; otherwise each call goes through a pooled buffer and copies
+// element by element. Either way LookupInto, Update, Delete and the batch
+// operations do not allocate once the pool is warm.
 //
 // A PerCPUMap is safe for concurrent use.
 type PerCPUMap[K, V any] struct {
 	m      *ebpf.Map
 	name   string
 	cpus   int
-	stride int  // roundup(sizeof(V), 8): bytes between two CPUs' values
-	packed bool // sizeof(V) == stride: the kernel can use a []V directly
-	pool   sync.Pool
+	stride int       // roundup(sizeof(V), 8): bytes between two CPUs' values
+	packed bool      // sizeof(V) == stride: the kernel can use a []V directly
+	pool   sync.Pool // *[]uint64: staging buffers (stage)
+	// scratch holds *[]V of cpus elements, the slice All yields when V is
+	// not packed.
+	scratch sync.Pool
 
 	walkers *walkers
 	errMiss error
+	errEnd  error // preallocated end of a batch walk, wraps ebpf.ErrKeyNotExist
 	coll    *Collection
 }
 
@@ -66,14 +71,56 @@ func BindPerCPUMap[K, V any](b *Binder, name string) *PerCPUMap[K, V] {
 		m: m, name: name, cpus: cpus, stride: stride,
 		packed:  stride == int(unsafe.Sizeof(v)),
 		errMiss: fmt.Errorf("map %q: lookup: %w", name, ebpf.ErrKeyNotExist),
+		errEnd:  fmt.Errorf("map %q: batch walk: end of map: %w", name, ebpf.ErrKeyNotExist),
 		walkers: newWalkers(m, cpus*stride),
 		coll:    b.c,
 	}
-	pm.pool.New = func() any {
-		buf := make([]uint64, cpus*stride/8)
-		return &buf
+	pm.pool.New = func() any { return new([]uint64) }
+	pm.scratch.New = func() any {
+		s := make([]V, cpus)
+		return &s
 	}
 	return pm
+}
+
+// stage returns the memory the kernel reads or writes for values, laid
+// out as it wants them: values itself when V is packed; otherwise a
+// pooled buffer of the same values roundup(sizeof(V), 8) bytes apart,
+// filled from values when in is set. unstage hands the buffer back.
+func (m *PerCPUMap[K, V]) stage(values []V, in bool) (unsafe.Pointer, *[]uint64) {
+	if m.packed {
+		return sliceData(values), nil
+	}
+	bp := m.pool.Get().(*[]uint64)
+	words := len(values) * m.stride / 8
+	if len(*bp) < words {
+		*bp = make([]uint64, words)
+	}
+	p := unsafe.Pointer(unsafe.SliceData(*bp))
+	if in {
+		clear((*bp)[:words]) // the bytes between values reach the kernel too
+		for i := range values {
+			*(*V)(unsafe.Add(p, i*m.stride)) = values[i]
+		}
+	}
+	return p, bp
+}
+
+// unstage copies the first n values out of a staging buffer into dst
+// (none when the kernel read from it) and returns it to the pool.
+func (m *PerCPUMap[K, V]) unstage(bp *[]uint64, dst []V, n int) {
+	if bp == nil {
+		return
+	}
+	m.unpack(dst[:n], unsafe.Pointer(unsafe.SliceData(*bp)))
+	m.pool.Put(bp)
+}
+
+// unpack copies len(dst) values laid out stride bytes apart at src.
+func (m *PerCPUMap[K, V]) unpack(dst []V, src unsafe.Pointer) {
+	for i := range dst {
+		dst[i] = *(*V)(unsafe.Add(src, i*m.stride))
+	}
 }
 
 // Map returns the underlying cilium/ebpf map, the escape hatch. It is
@@ -142,20 +189,13 @@ func (m *PerCPUMap[K, V]) read(cmd uintptr, key *K, dst []V) error {
 		return closedErr("map", m.name, "lookup")
 	}
 	defer m.coll.exit()
-	var err error
-	if m.packed {
-		err = sysElem(cmd, m.m.FD(), unsafe.Pointer(key), sliceData(dst), 0)
-	} else {
-		bp := m.pool.Get().(*[]uint64)
-		buf := *bp
-		err = sysElem(cmd, m.m.FD(), unsafe.Pointer(key), unsafe.Pointer(&buf[0]), 0)
-		if err == nil {
-			for i := range dst {
-				dst[i] = *(*V)(unsafe.Add(unsafe.Pointer(&buf[0]), i*m.stride))
-			}
-		}
-		m.pool.Put(bp)
+	p, bp := m.stage(dst, false)
+	err := sysElem(cmd, m.m.FD(), unsafe.Pointer(key), p, 0)
+	n := 0
+	if err == nil {
+		n = len(dst)
 	}
+	m.unstage(bp, dst, n)
 	if err != nil {
 		if errors.Is(err, ebpf.ErrKeyNotExist) {
 			return m.errMiss
@@ -176,19 +216,9 @@ func (m *PerCPUMap[K, V]) Update(key K, values []V, flags UpdateFlags) error {
 		return closedErr("map", m.name, "update")
 	}
 	defer m.coll.exit()
-	var err error
-	if m.packed {
-		err = sysElem(cmdUpdateElem, m.m.FD(), unsafe.Pointer(&key), sliceData(values), uint64(flags))
-	} else {
-		bp := m.pool.Get().(*[]uint64)
-		buf := *bp
-		clear(buf) // the bytes between values reach the kernel too
-		for i := range values {
-			*(*V)(unsafe.Add(unsafe.Pointer(&buf[0]), i*m.stride)) = values[i]
-		}
-		err = sysElem(cmdUpdateElem, m.m.FD(), unsafe.Pointer(&key), unsafe.Pointer(&buf[0]), uint64(flags))
-		m.pool.Put(bp)
-	}
+	p, bp := m.stage(values, true)
+	err := sysElem(cmdUpdateElem, m.m.FD(), unsafe.Pointer(&key), p, uint64(flags))
+	m.unstage(bp, values, 0)
 	if err != nil {
 		return fmt.Errorf("map %q: update: %w", m.name, err)
 	}
@@ -211,6 +241,106 @@ func (m *PerCPUMap[K, V]) Delete(key K) error {
 	return nil
 }
 
+// BatchLookup reads up to len(keys) entries, from where c stands, into
+// keys and values with one BPF_MAP_LOOKUP_BATCH, and returns how many it
+// read. values holds [PerCPUMap.CPUs] elements per key, entry i's value on
+// CPU j at values[i*CPUs()+j], so it must have at least
+// len(keys)*CPUs() elements. When the walk has reached the end of the map
+// the error wraps ebpf.ErrKeyNotExist and the first n entries are still
+// valid. Hash maps refuse (ENOSPC) a batch smaller than one of their
+// buckets. It does not allocate, except a cursor's first use, a staging
+// buffer's growth and on errors other than the end of the map.
+func (m *PerCPUMap[K, V]) BatchLookup(c *BatchCursor, keys []K, values []V) (int, error) {
+	return m.batchLookup(cmdLookupBatch, c, keys, values)
+}
+
+// BatchLookupAndDelete is [PerCPUMap.BatchLookup] with
+// BPF_MAP_LOOKUP_AND_DELETE_BATCH: the entries it reads are removed in the
+// same step. Per-CPU hash maps have it; on arrays the error wraps
+// ebpf.ErrNotSupported.
+func (m *PerCPUMap[K, V]) BatchLookupAndDelete(c *BatchCursor, keys []K, values []V) (int, error) {
+	return m.batchLookup(cmdLookupAndDeleteBatch, c, keys, values)
+}
+
+func (m *PerCPUMap[K, V]) batchLookup(cmd uintptr, c *BatchCursor, keys []K, values []V) (int, error) {
+	if err := m.checkBatch(len(keys), len(values)); err != nil {
+		return 0, err
+	}
+	if len(keys) == 0 {
+		return 0, nil
+	}
+	if !m.coll.enter() {
+		return 0, closedErr("map", m.name, batchOp(cmd))
+	}
+	defer m.coll.exit()
+	values = values[:len(keys)*m.cpus]
+	p, bp := m.stage(values, false)
+	n, err := batchLookup(cmd, m.m, m.name, c, sliceData(keys), p, len(keys), m.errEnd)
+	m.unstage(bp, values, min(n, len(keys))*m.cpus)
+	return n, err
+}
+
+// BatchUpdate stores the per-CPU values of keys[i], values[i*CPUs():
+// (i+1)*CPUs()], under keys[i] for every i with one BPF_MAP_UPDATE_BATCH,
+// creating or replacing each entry as [Map.BatchUpdate] does, and returns
+// how many it stored: the kernel stops at the first failure. values must
+// have at least len(keys)*CPUs() elements. It does not allocate on
+// success once the staging buffer has grown.
+func (m *PerCPUMap[K, V]) BatchUpdate(keys []K, values []V) (int, error) {
+	if err := m.checkBatch(len(keys), len(values)); err != nil {
+		return 0, err
+	}
+	if len(keys) == 0 {
+		return 0, nil
+	}
+	if !m.coll.enter() {
+		return 0, closedErr("map", m.name, "batch update")
+	}
+	defer m.coll.exit()
+	values = values[:len(keys)*m.cpus]
+	p, bp := m.stage(values, true)
+	n, err := sysBatch(cmdUpdateBatch, m.m.FD(), nil, nil, sliceData(keys), p, uint32(len(keys)), 0)
+	m.unstage(bp, values, 0)
+	if err != nil {
+		return n, fmt.Errorf("map %q: batch update: %w", m.name, err)
+	}
+	return n, nil
+}
+
+// BatchDelete removes every key in keys with one BPF_MAP_DELETE_BATCH and
+// returns how many it removed (the kernel stops at the first missing key,
+// with an error wrapping ebpf.ErrKeyNotExist). Arrays cannot delete: the
+// error wraps ebpf.ErrNotSupported. It does not allocate on success.
+func (m *PerCPUMap[K, V]) BatchDelete(keys []K) (int, error) {
+	if err := m.checkBatch(len(keys), len(keys)*m.CPUs()); err != nil {
+		return 0, err
+	}
+	if len(keys) == 0 {
+		return 0, nil
+	}
+	if !m.coll.enter() {
+		return 0, closedErr("map", m.name, "batch delete")
+	}
+	defer m.coll.exit()
+	n, err := sysBatch(cmdDeleteBatch, m.m.FD(), nil, nil, sliceData(keys), nil, uint32(len(keys)), 0)
+	if err != nil {
+		return n, fmt.Errorf("map %q: batch delete: %w", m.name, err)
+	}
+	return n, nil
+}
+
+// checkBatch reports why a batch of keys keys and values values cannot
+// run.
+func (m *PerCPUMap[K, V]) checkBatch(keys, values int) error {
+	if m == nil || m.m == nil {
+		return errNilMap
+	}
+	if need := keys * m.cpus; values < need {
+		return fmt.Errorf("map %q: batch of %d keys with %d values: it needs %d, one per key and possible CPU (%d CPUs; make the slice len(keys)*CPUs())", m.name, keys, values, need, m.cpus)
+	}
+	return nil
+}
+
 // Iterate returns an iterator over the map's keys and per-CPU values,
 // read a batch at a time as [Map.Iterate] does.
 func (m *PerCPUMap[K, V]) Iterate() *PerCPUIterator[K, V] {
@@ -225,18 +355,51 @@ func (m *PerCPUMap[K, V]) Iterate() *PerCPUIterator[K, V] {
 }
 
 // All returns the map's entries as a range-over-func sequence. The slice
-// it yields is reused for every entry: copy it to keep it. It is
-// Iterate().All(): an error ends the sequence like the end of the map
-// does; use [PerCPUMap.Iterate] and [PerCPUIterator.Err] to tell them
-// apart.
+// it yields is reused for every entry: copy it to keep it. It reads the
+// map a batch at a time as [Map.All] does (key by key where the kernel has
+// no batch operations for the map type) and does not allocate per walk
+// once the handle's buffers are warm. An error ends the sequence like the
+// end of the map does; use [PerCPUMap.Iterate] and [PerCPUIterator.Err]
+// to tell them apart.
 func (m *PerCPUMap[K, V]) All() iter.Seq2[K, []V] {
 	return func(yield func(K, []V) bool) {
-		it := m.Iterate()
-		defer it.release() // nobody else holds it: hand its buffers back even after a break
-		for it.Next() {
-			if !yield(it.key, it.values) {
+		if m == nil || m.m == nil {
+			return
+		}
+		// The loop of PerCPUIterator.Next, flattened, as in Map.All.
+		w := m.walkers.get()
+		defer m.walkers.put(w)
+		var scratch *[]V // unpacked values: a copy out of the batch buffer
+		if !m.packed {
+			scratch = m.scratch.Get().(*[]V)
+			defer m.scratch.Put(scratch)
+		}
+		for {
+			keys, vals := unsafe.Pointer(&w.keys[0]), unsafe.Pointer(&w.vals[0])
+			for ; w.i < w.n; w.i++ {
+				k := *(*K)(unsafe.Add(keys, w.i*w.keySize))
+				v := unsafe.Add(vals, w.i*w.valSize)
+				var values []V
+				if scratch == nil {
+					// The kernel's layout is the slice's: yield the
+					// batch buffer itself, 8-byte aligned.
+					values = unsafe.Slice((*V)(v), m.cpus)
+				} else {
+					values = *scratch
+					m.unpack(values, v)
+				}
+				if !yield(k, values) {
+					return
+				}
+			}
+			if w.done || w.err != nil {
 				return
 			}
+			if !m.coll.enter() {
+				return // closed: the sequence ends, as on any error
+			}
+			w.fill()
+			m.coll.exit()
 		}
 	}
 }
@@ -269,9 +432,7 @@ func (it *PerCPUIterator[K, V]) Next() bool {
 	k, v, ok := it.w.next()
 	if ok {
 		it.key = *(*K)(k)
-		for i := range it.values {
-			it.values[i] = *(*V)(unsafe.Add(v, i*it.m.stride))
-		}
+		it.m.unpack(it.values, v)
 		return true
 	}
 	if it.w.err != nil {

@@ -3,6 +3,7 @@ package bpfskel
 import (
 	"errors"
 	"iter"
+	"reflect"
 	"unsafe"
 
 	"github.com/cilium/ebpf"
@@ -173,8 +174,11 @@ func (f *BloomFilter[V]) Contains(value V) (bool, error) {
 // StackTraceMap is a typed handle on a STACK_TRACE map, created by
 // [BindStackTraceMap]. BPF programs store stacks with bpf_get_stackid and
 // pass the returned id to user space; V is [N]uint64 with N =
-// value_size/8, the map's maximum depth. A stack shorter than N ends with
-// zero addresses. It is safe for concurrent use.
+// value_size/8, the map's maximum depth, and a stack shorter than N ends
+// with zero addresses. A map created with BPF_F_STACK_BUILD_ID stores
+// build ids and offsets instead: V is [N][StackBuildID] with N =
+// value_size/32, and a shorter stack ends with [StackBuildIDEmpty] frames.
+// It is safe for concurrent use.
 type StackTraceMap[V any] struct{ m Map[uint32, V] }
 
 // BindStackTraceMap returns a typed handle on the STACK_TRACE map called
@@ -188,8 +192,22 @@ func BindStackTraceMap[V any](b *Binder, name string) *StackTraceMap[V] {
 	if !ok {
 		return nil
 	}
+	// Sizes alone do not tell [32]uint64 from [8]StackBuildID.
+	vt := reflect.TypeFor[V]()
+	frames := vt.Kind() == reflect.Array && vt.Elem() == reflect.TypeFor[StackBuildID]()
+	switch buildIDs := m.m.Flags()&bpfFStackBuildID != 0; {
+	case buildIDs && !frames:
+		b.fail("map %q: created with BPF_F_STACK_BUILD_ID, it holds build ids: bind it as [%d]bpfskel.StackBuildID, not %s", name, m.m.ValueSize()/32, vt)
+		return nil
+	case !buildIDs && frames:
+		b.fail("map %q: holds addresses ([%d]uint64), not build ids: %s needs a map created with BPF_F_STACK_BUILD_ID", name, m.m.ValueSize()/8, vt)
+		return nil
+	}
 	return &StackTraceMap[V]{m}
 }
+
+// bpfFStackBuildID is BPF_F_STACK_BUILD_ID of include/uapi/linux/bpf.h.
+const bpfFStackBuildID = 1 << 5
 
 // Map returns the underlying cilium/ebpf map, the escape hatch.
 func (s *StackTraceMap[V]) Map() *ebpf.Map {

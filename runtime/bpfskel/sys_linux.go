@@ -59,14 +59,15 @@ type batchAttr struct {
 }
 
 const (
-	cmdLookupElem          = unix.BPF_MAP_LOOKUP_ELEM
-	cmdUpdateElem          = unix.BPF_MAP_UPDATE_ELEM
-	cmdDeleteElem          = unix.BPF_MAP_DELETE_ELEM
-	cmdGetNextKey          = unix.BPF_MAP_GET_NEXT_KEY
-	cmdLookupAndDeleteElem = unix.BPF_MAP_LOOKUP_AND_DELETE_ELEM
-	cmdLookupBatch         = unix.BPF_MAP_LOOKUP_BATCH
-	cmdUpdateBatch         = unix.BPF_MAP_UPDATE_BATCH
-	cmdDeleteBatch         = unix.BPF_MAP_DELETE_BATCH
+	cmdLookupElem           = unix.BPF_MAP_LOOKUP_ELEM
+	cmdUpdateElem           = unix.BPF_MAP_UPDATE_ELEM
+	cmdDeleteElem           = unix.BPF_MAP_DELETE_ELEM
+	cmdGetNextKey           = unix.BPF_MAP_GET_NEXT_KEY
+	cmdLookupAndDeleteElem  = unix.BPF_MAP_LOOKUP_AND_DELETE_ELEM
+	cmdLookupBatch          = unix.BPF_MAP_LOOKUP_BATCH
+	cmdUpdateBatch          = unix.BPF_MAP_UPDATE_BATCH
+	cmdDeleteBatch          = unix.BPF_MAP_DELETE_BATCH
+	cmdLookupAndDeleteBatch = unix.BPF_MAP_LOOKUP_AND_DELETE_BATCH
 )
 
 // sysElem runs a single-element map command on fd.

@@ -19,6 +19,7 @@ const (
 	cmdLookupBatch
 	cmdUpdateBatch
 	cmdDeleteBatch
+	cmdLookupAndDeleteBatch
 )
 
 var errNoBPF = fmt.Errorf("bpf(2) on %s: %w", runtime.GOOS, ebpf.ErrNotSupported)

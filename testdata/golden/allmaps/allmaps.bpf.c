@@ -113,6 +113,21 @@ struct {
 	__uint(max_entries, 64);
 } stack_traces SEC(".maps");
 
+/*
+ * Build-id stacks: 16 frames of struct bpf_stack_build_id (32 bytes
+ * each), one per user address, holding the build id of the file the
+ * address is mapped from and the offset in it.
+ */
+#define BUILD_ID_DEPTH 16
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, BUILD_ID_DEPTH * sizeof(struct bpf_stack_build_id));
+	__uint(max_entries, 64);
+	__uint(map_flags, BPF_F_STACK_BUILD_ID);
+} build_id_stacks SEC(".maps");
+
 /* Event, program and file-descriptor maps. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -321,6 +336,29 @@ int stackid(void *ctx)
 {
 	long id = bpf_get_stackid(ctx, &stack_traces, 0);
 	return id < 0 ? 0 : (int)id + 1;
+}
+
+/* buildid_tgid is the process whose system calls buildid records; 0: none. */
+__u32 buildid_tgid;
+/* buildid_stored counts the stacks buildid stored, buildid_failed the
+ * bpf_get_stackid calls that failed. */
+__u64 buildid_stored, buildid_failed;
+
+/*
+ * buildid, attached to the sys_enter raw tracepoint, stores the user stack
+ * of every system call of process buildid_tgid in build_id_stacks.
+ */
+SEC("raw_tp")
+int buildid(void *ctx)
+{
+	if (!buildid_tgid || bpf_get_current_pid_tgid() >> 32 != buildid_tgid)
+		return 0;
+	long id = bpf_get_stackid(ctx, &build_id_stacks, BPF_F_USER_STACK | BPF_F_REUSE_STACKID);
+	if (id < 0)
+		__sync_fetch_and_add(&buildid_failed, 1);
+	else
+		__sync_fetch_and_add(&buildid_stored, 1);
+	return 0;
 }
 
 /*

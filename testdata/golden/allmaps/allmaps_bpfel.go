@@ -92,6 +92,27 @@ func _() {
 	_ = x[4%unsafe.Alignof(BpfCpumapValBpfProg{})]
 }
 
+// Bss mirrors section .bss of allmaps.bpf.o (24 bytes).
+type Bss struct {
+	_ structs.HostLayout
+	// BuildidTgid is variable buildid_tgid (4 bytes at offset 0).
+	BuildidTgid uint32
+	_           [4]byte
+	// BuildidFailed is variable buildid_failed (8 bytes at offset 8).
+	BuildidFailed uint64
+	// BuildidStored is variable buildid_stored (8 bytes at offset 16).
+	BuildidStored uint64
+}
+
+func _() {
+	var x [1]struct{}
+	_ = x[unsafe.Sizeof(Bss{})-24]
+	_ = x[unsafe.Offsetof(Bss{}.BuildidTgid)]
+	_ = x[unsafe.Offsetof(Bss{}.BuildidFailed)-8]
+	_ = x[unsafe.Offsetof(Bss{}.BuildidStored)-16]
+	_ = x[8%unsafe.Alignof(Bss{})]
+}
+
 // Key mirrors struct key of allmaps.bpf.o (8 bytes).
 type Key struct {
 	_ structs.HostLayout
@@ -173,6 +194,8 @@ const (
 	MapNameArrayOfMaps = "array_of_maps"
 	// MapNameBloom is the name of map bloom.
 	MapNameBloom = "bloom"
+	// MapNameBuildIdStacks is the name of map build_id_stacks.
+	MapNameBuildIdStacks = "build_id_stacks"
 	// MapNameCgroupArray is the name of map cgroup_array.
 	MapNameCgroupArray = "cgroup_array"
 	// MapNameCgroupStorage is the name of map cgroup_storage.
@@ -229,6 +252,8 @@ const (
 	MapNameUserRingbuf = "user_ringbuf"
 	// MapNameXskmap is the name of map xskmap.
 	MapNameXskmap = "xskmap"
+	// ProgramNameBuildid is the name of program buildid.
+	ProgramNameBuildid = "buildid"
 	// ProgramNameCount is the name of program count.
 	ProgramNameCount = "count"
 	// ProgramNameDrain is the name of program drain.
@@ -239,6 +264,8 @@ const (
 	ProgramNameStackid = "stackid"
 	// ProgramNameStorageCount is the name of program storage_count.
 	ProgramNameStorageCount = "storage_count"
+	// SectionNameBss is the name of section .bss.
+	SectionNameBss = ".bss"
 )
 
 // Maps holds a typed handle for each map of allmaps.bpf.o.
@@ -249,6 +276,8 @@ type Maps struct {
 	ArrayOfMaps *bpfskel.MapOfMaps[uint32, uint32, uint64]
 	// Bloom is map bloom: BloomFilter, key 0 bytes, value uint32 (4 bytes), 64 entries.
 	Bloom *bpfskel.BloomFilter[uint32]
+	// BuildIdStacks is map build_id_stacks: StackTrace, key uint32 (4 bytes), value [16]bpfskel.StackBuildID (512 bytes), 64 entries, flags BPF_F_STACK_BUILD_ID.
+	BuildIdStacks *bpfskel.StackTraceMap[[16]bpfskel.StackBuildID]
 	// CgroupArray is map cgroup_array: CGroupArray, key [4]byte (4 bytes), value [4]byte (4 bytes), 4 entries.
 	CgroupArray *bpfskel.CgroupArray
 	// CgroupStorage is map cgroup_storage: CGroupStorage, key BpfCgroupStorageKey (16 bytes), value uint64 (8 bytes), 0 entries.
@@ -309,6 +338,8 @@ type Maps struct {
 
 // Programs holds a handle for each program of allmaps.bpf.o.
 type Programs struct {
+	// Buildid is program buildid in section raw_tp (RawTracepoint).
+	Buildid *bpfskel.RawTracepointProgram
 	// Count is program count in section xdp (XDP).
 	Count *bpfskel.XDPProgram
 	// Drain is program drain in section xdp (XDP).
@@ -321,6 +352,19 @@ type Programs struct {
 	StorageCount *bpfskel.CgroupProgram
 }
 
+// BssVars holds the live variables of section .bss of allmaps.bpf.o: each
+// reads and writes only its own bytes of the memory shared with the programs.
+type BssVars struct {
+	// View is the whole section, copied in and out at once.
+	*bpfskel.View[Bss]
+	// BuildidTgid is variable buildid_tgid (4 bytes at offset 0), with atomic access.
+	BuildidTgid bpfskel.AtomicUint32Var
+	// BuildidFailed is variable buildid_failed (8 bytes at offset 8), with atomic access.
+	BuildidFailed bpfskel.AtomicUint64Var
+	// BuildidStored is variable buildid_stored (8 bytes at offset 16), with atomic access.
+	BuildidStored bpfskel.AtomicUint64Var
+}
+
 // Skeleton is allmaps.bpf.o loaded into the kernel, with a typed handle for each of
 // its maps, programs and global variables. Close releases all of them.
 type Skeleton struct {
@@ -329,6 +373,9 @@ type Skeleton struct {
 	// Programs holds a handle for each program; a program whose autoload was
 	// turned off before Load is nil.
 	Programs Programs
+	// Bss holds the live variables of section .bss, shared with the programs,
+	// and the view of the whole section.
+	Bss BssVars
 
 	coll *bpfskel.Collection
 }
@@ -342,6 +389,8 @@ type MapSpecs struct {
 	ArrayOfMaps *bpfskel.MapSpec
 	// Bloom sets up map bloom before Load.
 	Bloom *bpfskel.MapSpec
+	// BuildIdStacks sets up map build_id_stacks before Load.
+	BuildIdStacks *bpfskel.MapSpec
 	// CgroupArray sets up map cgroup_array before Load.
 	CgroupArray *bpfskel.MapSpec
 	// CgroupStorage sets up map cgroup_storage before Load.
@@ -403,6 +452,8 @@ type MapSpecs struct {
 // ProgramSpecs holds the settings of each program of allmaps.bpf.o before Load:
 // whether it is loaded at all.
 type ProgramSpecs struct {
+	// Buildid sets up program buildid before Load.
+	Buildid *bpfskel.ProgramSpec
 	// Count sets up program count before Load.
 	Count *bpfskel.ProgramSpec
 	// Drain sets up program drain before Load.
@@ -423,6 +474,8 @@ type Spec struct {
 	Maps MapSpecs
 	// Programs holds the settings of each program.
 	Programs ProgramSpecs
+	// Bss is the initial contents of section .bss: what Load gives the programs.
+	Bss *Bss
 
 	spec *bpfskel.Spec
 }
@@ -430,16 +483,18 @@ type Spec struct {
 // Open parses the embedded allmaps.bpf.o. It fails when the embedded object is
 // not the one this file was generated from: regenerate the skeleton then.
 func Open() (*Spec, error) {
-	s, err := bpfskel.OpenSkeleton(ObjectName, _Object, "de51f2291ef0dc23ac7257a7f75dd036b825aa631598081ccd0d18e6ea8af66a", "allmaps_bpfel.go")
+	s, err := bpfskel.OpenSkeleton(ObjectName, _Object, "8607646accd4d5939ba1d47aced1c79ad80abb424b089d53794da834b33e3a12", "allmaps_bpfel.go")
 	if err != nil {
 		return nil, err
 	}
 	b := bpfskel.NewSpecBinder(s)
 	spec := &Spec{
+		Bss: bpfskel.BindSectionSpec[Bss](b, SectionNameBss),
 		Maps: MapSpecs{
 			Array:               bpfskel.BindMapSpec(b, MapNameArray, true),
 			ArrayOfMaps:         bpfskel.BindMapSpec(b, MapNameArrayOfMaps, true),
 			Bloom:               bpfskel.BindMapSpec(b, MapNameBloom, true),
+			BuildIdStacks:       bpfskel.BindMapSpec(b, MapNameBuildIdStacks, true),
 			CgroupArray:         bpfskel.BindMapSpec(b, MapNameCgroupArray, true),
 			CgroupStorage:       bpfskel.BindMapSpec(b, MapNameCgroupStorage, true),
 			CgrpStorage:         bpfskel.BindMapSpec(b, MapNameCgrpStorage, true),
@@ -470,6 +525,7 @@ func Open() (*Spec, error) {
 			Xskmap:              bpfskel.BindMapSpec(b, MapNameXskmap, true),
 		},
 		Programs: ProgramSpecs{
+			Buildid:      bpfskel.BindProgramSpec(b, ProgramNameBuildid),
 			Count:        bpfskel.BindProgramSpec(b, ProgramNameCount),
 			Drain:        bpfskel.BindProgramSpec(b, ProgramNameDrain),
 			Match:        bpfskel.BindProgramSpec(b, ProgramNameMatch),
@@ -511,11 +567,19 @@ func (s *Spec) Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 		return nil, err
 	}
 	b := bpfskel.NewBinder(c)
+	vBss := bpfskel.BindSection[Bss](b, SectionNameBss)
 	sk := &Skeleton{
+		Bss: BssVars{
+			BuildidFailed: bpfskel.BindAtomicUint64Var(b, vBss, "buildid_failed", 8),
+			BuildidStored: bpfskel.BindAtomicUint64Var(b, vBss, "buildid_stored", 16),
+			BuildidTgid:   bpfskel.BindAtomicUint32Var(b, vBss, "buildid_tgid", 0),
+			View:          vBss,
+		},
 		Maps: Maps{
 			Array:               bpfskel.BindMap[uint32, Value](b, MapNameArray),
 			ArrayOfMaps:         bpfskel.BindMapOfMaps[uint32, uint32, uint64](b, MapNameArrayOfMaps),
 			Bloom:               bpfskel.BindBloomFilter[uint32](b, MapNameBloom),
+			BuildIdStacks:       bpfskel.BindStackTraceMap[[16]bpfskel.StackBuildID](b, MapNameBuildIdStacks),
 			CgroupArray:         bpfskel.BindCgroupArray(b, MapNameCgroupArray),
 			CgroupStorage:       bpfskel.BindMap[BpfCgroupStorageKey, uint64](b, MapNameCgroupStorage),
 			CgrpStorage:         bpfskel.BindStorage[Value](b, MapNameCgrpStorage),
@@ -546,6 +610,7 @@ func (s *Spec) Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 			Xskmap:              bpfskel.BindXSKMap(b, MapNameXskmap),
 		},
 		Programs: Programs{
+			Buildid:      bpfskel.BindRawTracepointProgram(b, ProgramNameBuildid),
 			Count:        bpfskel.BindXDPProgram(b, ProgramNameCount),
 			Drain:        bpfskel.BindXDPProgram(b, ProgramNameDrain),
 			Match:        bpfskel.BindXDPProgram(b, ProgramNameMatch),
@@ -575,6 +640,7 @@ func OpenMaps(from bpfskel.MapSource) (*bpfskel.Opened[Maps], error) {
 			Array:               bpfskel.BindMap[uint32, Value](b, MapNameArray),
 			ArrayOfMaps:         bpfskel.BindMapOfMaps[uint32, uint32, uint64](b, MapNameArrayOfMaps),
 			Bloom:               bpfskel.BindBloomFilter[uint32](b, MapNameBloom),
+			BuildIdStacks:       bpfskel.BindStackTraceMap[[16]bpfskel.StackBuildID](b, MapNameBuildIdStacks),
 			CgroupArray:         bpfskel.BindCgroupArray(b, MapNameCgroupArray),
 			CgroupStorage:       bpfskel.BindMap[BpfCgroupStorageKey, uint64](b, MapNameCgroupStorage),
 			CgrpStorage:         bpfskel.BindStorage[Value](b, MapNameCgrpStorage),

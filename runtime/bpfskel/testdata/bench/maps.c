@@ -1,7 +1,8 @@
 /*
  * maps.c: the libbpf reference for BenchmarkLookup and BenchmarkIterate in
- * runtime/bpfskel (bench_test.go, bench_kinds_test.go): the same maps, the
- * same keys, bpf_map_lookup_elem and bpf_map_lookup_batch.
+ * runtime/bpfskel (bench_test.go, bench_kinds_test.go), and for
+ * BenchmarkBatchLookup: the same maps, the same keys, bpf_map_lookup_elem
+ * and bpf_map_lookup_batch.
  */
 #include <stdint.h>
 #include <unistd.h>
@@ -114,9 +115,35 @@ static void bench_iterate(void)
 	free(keys), free(values);
 }
 
+/* bench_batch_percpu: one bpf_map_lookup_batch of a full 1024-entry
+ * PERCPU_HASH into a buffer in the kernel's layout, with 8-byte values and
+ * with 12-byte ones (kept 16 bytes apart), as BenchmarkBatchLookup's Go
+ * raw-syscall floor does. */
+static void bench_batch_percpu(void)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	if (ncpu < 0)
+		bench_die("possible CPUs", ncpu);
+	int pc = create(BPF_MAP_TYPE_PERCPU_HASH, "pc", 8, 8, ITER_ENTRIES, 0);
+	int pc12 = create(BPF_MAP_TYPE_PERCPU_HASH, "pc12", 8, 12, ITER_ENTRIES, 0);
+	uint64_t *v = calloc((size_t)ncpu * 2, sizeof(*v)); /* one key: ncpu values 16 bytes apart at most */
+	for (uint32_t i = 0; i < ITER_ENTRIES; i++) {
+		struct hash_key k = { .pid = i };
+		update(pc, &k, v);
+		update(pc12, &k, v);
+	}
+	struct hash_key *keys = calloc(ITER_ENTRIES + 1, sizeof(*keys));
+	uint64_t *values = calloc((size_t)(ITER_ENTRIES + 1) * ncpu * 2, sizeof(*values));
+	BENCH("BenchmarkBatchLookup/percpu_hash/libbpf-c", WALKS, ITER_ENTRIES, walk(pc, keys, values));
+	BENCH("BenchmarkBatchLookup/percpu_hash_val12/libbpf-c", WALKS, ITER_ENTRIES, walk(pc12, keys, values));
+	close(pc), close(pc12);
+	free(v), free(keys), free(values);
+}
+
 int main(void)
 {
 	bench_lookups();
 	bench_iterate();
+	bench_batch_percpu();
 	return 0;
 }
