@@ -50,6 +50,11 @@ func Open(name string, elf []byte) (*Spec, error) {
 	if _, err := elfcheck.Check(elf); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	return open(name, elf)
+}
+
+// open parses an object that passed elfcheck.Check.
+func open(name string, elf []byte) (*Spec, error) {
 	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(elf))
 	if err != nil {
 		return nil, openError(name, elf, err)
