@@ -132,6 +132,36 @@ func TestUserRingBufWriteDrain(t *testing.T) {
 	}
 }
 
+func TestUserRingBufWriteBatch(t *testing.T) {
+	f := loadUserRing(t)
+	es := make([]urec, 200)
+	var want uint64
+	for i := range es {
+		es[i] = urec{Seq: uint64(i), Val: uint64(i + 1)}
+		if i < 4096/32 {
+			want += es[i].Val
+		}
+	}
+	// 128 records of 24 bytes (32 with the header) fill the ring.
+	n, err := f.ring.WriteBatch(es)
+	if n != 4096/32 || !errors.Is(err, ErrFull) {
+		t.Fatalf("WriteBatch of 200 = %d, %v; want 128 and ErrFull", n, err)
+	}
+	if g := f.run(t); g.Count != uint64(n) || g.Sum != want || g.LastSeq != uint64(n-1) {
+		t.Fatalf("after the first batch: %+v; want count %d, sum %d, last_seq %d", g, n, want, n-1)
+	}
+	rest, err := f.ring.WriteBatch(es[n:])
+	if rest != len(es)-n || err != nil {
+		t.Fatalf("WriteBatch of the rest = %d, %v", rest, err)
+	}
+	if g := f.run(t); g.Count != 200 || g.Sum != 200*201/2 || g.LastSeq != 199 {
+		t.Errorf("after both batches: %+v; want count 200, sum %d, last_seq 199", g, 200*201/2)
+	}
+	if n, err := f.ring.WriteBatch(nil); n != 0 || err != nil {
+		t.Errorf("empty WriteBatch = %d, %v", n, err)
+	}
+}
+
 func TestUserRingBufWrap(t *testing.T) {
 	// Records of 24+40 bytes take 72: 4096 is no multiple of 72, so
 	// records cross the end of the data area, which the double mapping
@@ -552,10 +582,12 @@ func TestUserRingBufWriteAllocs(t *testing.T) {
 	e := urec{Val: 1}
 	tail := []byte{1, 2, 3}
 	raw := make([]byte, urecTail+8)
+	batch := make([]urec, 1)
 	for name, write := range map[string]func() error{
 		"Write":      func() error { return f.ring.Write(&e) },
 		"WriteTail":  func() error { return f.ring.WriteTail(&e, tail) },
 		"WriteBytes": func() error { return f.ring.WriteBytes(raw) },
+		"WriteBatch": func() error { _, err := f.ring.WriteBatch(batch); return err },
 		"Reserve+Submit": func() error {
 			rec, err := f.ring.ReserveEvent()
 			if err != nil {
