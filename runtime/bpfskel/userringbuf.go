@@ -142,13 +142,15 @@ type userRing struct {
 	closed atomic.Bool
 
 	// Blocking writes wait with epoll for the kernel's wakeup on the map
-	// (EPOLLOUT after a drain) or for wakeFD, an eventfd that Close and
+	// (EPOLLOUT after a drain) or for the waiter's eventfd, which Close and
 	// context cancellation write. One goroutine waits at a time, holding
 	// waitMu, which also guards creating and closing the descriptors
-	// (made on the first wait).
+	// (made on the first wait). wakeMu guards wakeFD, so that a wakeup
+	// never writes to a descriptor number Close has freed.
 	waitMu sync.Mutex
 	waiter *ringWaiter
-	wakeFD atomic.Int64 // the eventfd, -1 until made
+	wakeMu sync.Mutex
+	wakeFD int // the waiter's eventfd, -1 without one
 
 	errFull, errClosed error // preallocated: a failed write does not allocate
 }
@@ -193,7 +195,7 @@ func newUserRing(owner *Collection, name string, m *ebpf.Map) (*userRing, error)
 		mask:  size - 1,
 		maps:  maps,
 	}
-	r.wakeFD.Store(-1)
+	r.wakeFD = -1
 	r.errFull = fmt.Errorf("map %q: write: %w", name, ErrFull)
 	r.errClosed = fmt.Errorf("map %q: user ring buffer %w", name, ErrClosed)
 	// The ranges are unmapped only when nothing reaches the userRing: a
@@ -316,21 +318,27 @@ func commit(p unsafe.Pointer, n int, discard bool) bool {
 }
 
 // wait blocks until the kernel may have freed space in the ring, the ring
-// is closed, or deadline (when not zero) passes. It returns errClosed after
-// Close; otherwise the caller retries. The caller holds waitMu.
-func (r *userRing) wait(deadline time.Time) error {
+// is closed, ctx is done or deadline (when not zero) passes. It returns
+// errClosed after Close; otherwise the caller checks ctx and retries. The
+// caller holds waitMu.
+func (r *userRing) wait(ctx context.Context, deadline time.Time) error {
 	if r.waiter == nil {
 		w, err := newRingWaiter(r.m.FD())
 		if err != nil {
 			return fmt.Errorf("map %q: wait for space: %w", r.name, err)
 		}
 		r.waiter = w
-		r.wakeFD.Store(int64(w.eventFD()))
+		r.wakeMu.Lock()
+		r.wakeFD = w.eventFD()
+		r.wakeMu.Unlock()
 	}
-	// After wakeFD is published: either Close sees it and wakes this wait,
-	// or this sees closed.
+	// Once wakeFD is set, Close and a cancellation either find it and
+	// wake this wait, or came earlier and are seen here.
 	if r.closed.Load() {
 		return r.errClosed
+	}
+	if ctx.Err() != nil {
+		return nil
 	}
 	if err := r.waiter.wait(deadline); err != nil {
 		return fmt.Errorf("map %q: wait for space: %w", r.name, err)
@@ -340,9 +348,11 @@ func (r *userRing) wait(deadline time.Time) error {
 
 // wake interrupts a wait in progress, or makes the next one return at once.
 func (r *userRing) wake() {
-	if fd := r.wakeFD.Load(); fd >= 0 {
-		wakeEventFD(int(fd))
+	r.wakeMu.Lock()
+	if r.wakeFD >= 0 {
+		wakeEventFD(r.wakeFD)
 	}
+	r.wakeMu.Unlock()
 }
 
 // reserveWait waits for room for a record of n bytes until ctx is done.
@@ -382,7 +392,7 @@ func (r *userRing) reserveWait(ctx context.Context, n int, fill func(unsafe.Poin
 		if err != r.errFull {
 			return p, err
 		}
-		if err := r.wait(deadline); err != nil {
+		if err := r.wait(ctx, deadline); err != nil {
 			return nil, err
 		}
 	}
@@ -403,8 +413,10 @@ func (r *userRing) Close() error {
 	r.waitMu.Lock()
 	var errs []error
 	if r.waiter != nil {
-		r.wakeFD.Store(-1)
+		r.wakeMu.Lock()
+		r.wakeFD = -1
 		errs = append(errs, r.waiter.close())
+		r.wakeMu.Unlock()
 		r.waiter = nil
 	}
 	r.waitMu.Unlock()
