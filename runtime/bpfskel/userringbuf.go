@@ -68,7 +68,7 @@ var ErrFull = errors.New("ring buffer full")
 // Close (or [Collection.Close]) unmaps the ring; every later operation
 // fails with an error wrapping [ErrClosed].
 type UserRingBuf[E any] struct {
-	*userRing
+	r     *userRing
 	shape eventShape
 }
 
@@ -115,7 +115,7 @@ func bindUserRingBuf[E any](b *Binder, name string, tailOff int) *UserRingBuf[E]
 		b.fail("%w", err)
 		return nil
 	}
-	return &UserRingBuf[E]{userRing: r, shape: shape}
+	return &UserRingBuf[E]{r: r, shape: shape}
 }
 
 // userRing is the producer state of one mapped user ring buffer, the part
@@ -214,28 +214,49 @@ func newUserRing(owner *Collection, name string, m *ebpf.Map) (*userRing, error)
 
 // Map returns the underlying cilium/ebpf map, the escape hatch for what
 // this package does not wrap. It is closed by [Collection.Close].
-func (r *userRing) Map() *ebpf.Map {
-	if r == nil {
+func (u *UserRingBuf[E]) Map() *ebpf.Map {
+	if u == nil || u.r == nil {
 		return nil
 	}
-	return r.m
+	return u.r.m
 }
 
 // Size returns the size of the ring's data area in bytes (the map's
 // max_entries). A record takes its length plus an 8-byte header, rounded up
 // to 8 bytes.
-func (r *userRing) Size() int {
-	if r == nil {
+func (u *UserRingBuf[E]) Size() int {
+	if u == nil || u.r == nil {
 		return 0
 	}
-	return int(r.mask + 1)
+	return int(u.r.mask + 1)
 }
 
 // Available returns how many bytes of the ring are free now, headers
 // included: a record of n bytes fits when (n+8) rounded up to 8 is at most
 // Available. It is 0 once the ring is closed.
-func (r *userRing) Available() int {
-	if r == nil || r.closed.Load() {
+func (u *UserRingBuf[E]) Available() int {
+	if u == nil || u.r == nil {
+		return 0
+	}
+	return u.r.available()
+}
+
+// Close makes the handle unusable and unmaps the ring from the map: a
+// blocked WriteContext or ReserveContext returns an error wrapping
+// [ErrClosed], and so does every later operation. Records reserved and not
+// yet submitted are discarded, so that they do not stop the BPF side's
+// drain for good. Writes into a UserRecord that Close overtook land in
+// private memory: they never fault, and are lost. Close is idempotent, and
+// safe on a nil handle; [Collection.Close] closes the ring too.
+func (u *UserRingBuf[E]) Close() error {
+	if u == nil {
+		return nil
+	}
+	return u.r.Close()
+}
+
+func (r *userRing) available() int {
+	if r.closed.Load() {
 		return 0
 	}
 	// Racing with Close, this reads detached memory: no fault.
@@ -398,13 +419,7 @@ func (r *userRing) reserveWait(ctx context.Context, n int, fill func(unsafe.Poin
 	}
 }
 
-// Close makes the handle unusable and unmaps the ring from the map: a
-// blocked WriteContext or ReserveContext returns an error wrapping
-// [ErrClosed], and so does every later operation. Records reserved and not
-// yet submitted are discarded, so that they do not stop the BPF side's
-// drain for good. Writes into a UserRecord that Close overtook land in
-// private memory: they never fault, and are lost. Close is idempotent;
-// [Collection.Close] closes the ring too.
+// Close is [UserRingBuf.Close]; the Collection calls it.
 func (r *userRing) Close() error {
 	if r == nil || !r.closed.CompareAndSwap(false, true) {
 		return nil
@@ -506,7 +521,7 @@ func (rec UserRecord[E]) end(discard bool) error {
 	if rec.p == nil {
 		return errors.New("bpfskel: Submit or Discard of a zero UserRecord")
 	}
-	r := rec.u.userRing
+	r := rec.u.r
 	if r.closed.Load() {
 		return r.errClosed
 	}
@@ -532,9 +547,9 @@ func (u *UserRingBuf[E]) Reserve(size int) (UserRecord[E], error) {
 	if err := u.checkWrite(size); err != nil {
 		return UserRecord[E]{}, err
 	}
-	u.mu.Lock()
-	p, err := u.reserve(size)
-	u.mu.Unlock()
+	u.r.mu.Lock()
+	p, err := u.r.reserve(size)
+	u.r.mu.Unlock()
 	if err != nil {
 		return UserRecord[E]{}, err
 	}
@@ -543,7 +558,7 @@ func (u *UserRingBuf[E]) Reserve(size int) (UserRecord[E], error) {
 
 // ReserveEvent reserves a record of sizeof(E) bytes; see Reserve.
 func (u *UserRingBuf[E]) ReserveEvent() (UserRecord[E], error) {
-	if u == nil || u.userRing == nil {
+	if u == nil || u.r == nil {
 		return UserRecord[E]{}, errNilMap
 	}
 	return u.Reserve(u.shape.size)
@@ -556,7 +571,7 @@ func (u *UserRingBuf[E]) ReserveContext(ctx context.Context, size int) (UserReco
 	if err := u.checkWrite(size); err != nil {
 		return UserRecord[E]{}, err
 	}
-	p, err := u.reserveWait(ctx, size, nil)
+	p, err := u.r.reserveWait(ctx, size, nil)
 	if err != nil {
 		return UserRecord[E]{}, err
 	}
@@ -565,16 +580,16 @@ func (u *UserRingBuf[E]) ReserveContext(ctx context.Context, size int) (UserReco
 
 // checkWrite returns why a record of size bytes cannot be written.
 func (u *UserRingBuf[E]) checkWrite(size int) error {
-	if u == nil || u.userRing == nil {
+	if u == nil || u.r == nil {
 		return errNilMap
 	}
 	if size < 0 {
-		return fmt.Errorf("map %q: record size %d is negative: %w", u.name, size, ErrRecordSize)
+		return fmt.Errorf("map %q: record size %d is negative: %w", u.r.name, size, ErrRecordSize)
 	}
 	if err := u.shape.fit(size); err != nil {
 		return err
 	}
-	return u.checkLen(size)
+	return u.r.checkLen(size)
 }
 
 // Write copies *e into the ring as one record of sizeof(E) bytes and
@@ -585,24 +600,24 @@ func (u *UserRingBuf[E]) Write(e *E) error {
 	if e == nil {
 		return errors.New("bpfskel: Write with a nil pointer")
 	}
-	if u == nil || u.userRing == nil {
+	if u == nil || u.r == nil {
 		return errNilMap
 	}
 	n := u.shape.size
-	if err := u.checkLen(n); err != nil {
+	if err := u.r.checkLen(n); err != nil {
 		return err
 	}
-	u.mu.Lock()
-	hdr, next, err := u.claim(n)
+	u.r.mu.Lock()
+	hdr, next, err := u.r.claim(n)
 	if err == nil {
 		// The record is complete before it is published: no busy bit to
 		// clear, one atomic store. A typed copy, which the compiler
 		// unrolls for E's size; the data is 8-byte aligned, which bind
 		// checked is enough for E.
 		*(*E)(unsafe.Add(hdr, ringHeaderSize)) = *e
-		u.publish(hdr, n, 0, next)
+		u.r.publish(hdr, n, 0, next)
 	}
-	u.mu.Unlock()
+	u.r.mu.Unlock()
 	return err
 }
 
@@ -612,35 +627,35 @@ func (u *UserRingBuf[E]) Write(e *E) error {
 // published together, under one lock and one atomic store, so a batch
 // costs less per record than Write; it does not allocate.
 func (u *UserRingBuf[E]) WriteBatch(es []E) (int, error) {
-	if u == nil || u.userRing == nil {
+	if u == nil || u.r == nil {
 		return 0, errNilMap
 	}
 	n := u.shape.size
-	if err := u.checkLen(n); err != nil {
+	if err := u.r.checkLen(n); err != nil {
 		return 0, err
 	}
 	need := recordSpace(n)
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.closed.Load() {
-		return 0, u.errClosed
+	u.r.mu.Lock()
+	defer u.r.mu.Unlock()
+	if u.r.closed.Load() {
+		return 0, u.r.errClosed
 	}
-	cons := atomic.LoadUint64(u.cons)
-	prod := atomic.LoadUint64(u.prod)
-	fit := min(uint64(len(es)), (u.mask+1-(prod-cons))/need)
+	cons := atomic.LoadUint64(u.r.cons)
+	prod := atomic.LoadUint64(u.r.prod)
+	fit := min(uint64(len(es)), (u.r.mask+1-(prod-cons))/need)
 	pos := prod
 	for i := range fit {
-		hdr := unsafe.Add(u.data, pos&u.mask)
+		hdr := unsafe.Add(u.r.data, pos&u.r.mask)
 		*(*E)(unsafe.Add(hdr, ringHeaderSize)) = es[i]
 		*(*uint32)(hdr) = uint32(n)
 		*(*uint32)(unsafe.Add(hdr, 4)) = 0
 		pos += need
 	}
 	if fit > 0 {
-		atomic.StoreUint64(u.prod, pos)
+		atomic.StoreUint64(u.r.prod, pos)
 	}
 	if int(fit) < len(es) {
-		return int(fit), u.errFull
+		return int(fit), u.r.errFull
 	}
 	return len(es), nil
 }
@@ -653,11 +668,11 @@ func (u *UserRingBuf[E]) WriteContext(ctx context.Context, e *E) error {
 	if e == nil {
 		return errors.New("bpfskel: WriteContext with a nil pointer")
 	}
-	if u == nil || u.userRing == nil {
+	if u == nil || u.r == nil {
 		return errNilMap
 	}
 	n := u.shape.size
-	_, err := u.reserveWait(ctx, n, func(p unsafe.Pointer) { *(*E)(p) = *e })
+	_, err := u.r.reserveWait(ctx, n, func(p unsafe.Pointer) { *(*E)(p) = *e })
 	return err
 }
 
@@ -669,7 +684,7 @@ func (u *UserRingBuf[E]) WriteTail(e *E, tail []byte) error {
 	if e == nil {
 		return errors.New("bpfskel: WriteTail with a nil pointer")
 	}
-	if u == nil || u.userRing == nil {
+	if u == nil || u.r == nil {
 		return errNilMap
 	}
 	head := u.shape.size
@@ -680,15 +695,15 @@ func (u *UserRingBuf[E]) WriteTail(e *E, tail []byte) error {
 	if err := u.checkWrite(n); err != nil {
 		return err
 	}
-	u.mu.Lock()
-	hdr, next, err := u.claim(n)
+	u.r.mu.Lock()
+	hdr, next, err := u.r.claim(n)
 	if err == nil {
 		dst := unsafe.Slice((*byte)(unsafe.Add(hdr, ringHeaderSize)), n)
 		copy(dst, unsafe.Slice((*byte)(unsafe.Pointer(e)), head))
 		copy(dst[head:], tail)
-		u.publish(hdr, n, 0, next)
+		u.r.publish(hdr, n, 0, next)
 	}
-	u.mu.Unlock()
+	u.r.mu.Unlock()
 	return err
 }
 
@@ -698,12 +713,12 @@ func (u *UserRingBuf[E]) WriteBytes(b []byte) error {
 	if err := u.checkWrite(len(b)); err != nil {
 		return err
 	}
-	u.mu.Lock()
-	hdr, next, err := u.claim(len(b))
+	u.r.mu.Lock()
+	hdr, next, err := u.r.claim(len(b))
 	if err == nil {
 		copy(unsafe.Slice((*byte)(unsafe.Add(hdr, ringHeaderSize)), len(b)), b)
-		u.publish(hdr, len(b), 0, next)
+		u.r.publish(hdr, len(b), 0, next)
 	}
-	u.mu.Unlock()
+	u.r.mu.Unlock()
 	return err
 }

@@ -284,6 +284,15 @@ func TestUserRingBufErrors(t *testing.T) {
 		t.Errorf("write after the drain: %v", err)
 	}
 
+	// A nil handle (a map OpenMaps was not asked for) returns errors.
+	var none *UserRingBuf[urec]
+	_, rerr := none.ReserveEvent()
+	_, berr := none.WriteBatch([]urec{e})
+	if none.Write(&e) == nil || none.WriteBytes(nil) == nil || none.WriteContext(context.Background(), &e) == nil ||
+		rerr == nil || berr == nil || none.Close() != nil || none.Map() != nil || none.Available() != 0 || none.Size() != 0 {
+		t.Error("a nil UserRingBuf did not fail every write, or Close, Map, Available or Size misbehaved")
+	}
+
 	// A second producer on the same map is refused.
 	b := NewBinder(f.coll)
 	if BindUserRingBuf[urec](b, "user_ring") != nil || b.Err() == nil || !strings.Contains(b.Err().Error(), "already has a producer") {
