@@ -136,8 +136,8 @@ type userRing struct {
 	maps [2]mapping     // the consumer page; the producer page and data
 
 	// mu makes this the ring's single producer: it is held while a record
-	// is reserved (and by Write until its record is submitted), and by
-	// Close while it detaches the memory.
+	// is claimed and published (by Write and WriteBatch also while they
+	// copy the records in), and by Close while it detaches the memory.
 	mu     sync.Mutex
 	closed atomic.Bool
 
