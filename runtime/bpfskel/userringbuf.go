@@ -691,7 +691,18 @@ func (u *UserRingBuf[E]) WriteTail(e *E, tail []byte) error {
 	if u.shape.tail {
 		head = u.shape.tailOff
 	}
-	n := head + len(tail)
+	return u.writeParts(unsafe.Slice((*byte)(unsafe.Pointer(e)), head), tail)
+}
+
+// WriteBytes writes b as one record and submits it, without allocating.
+// len(b) must fit E as for Reserve. Errors are Write's.
+func (u *UserRingBuf[E]) WriteBytes(b []byte) error {
+	return u.writeParts(b, nil)
+}
+
+// writeParts writes one record made of head followed by tail.
+func (u *UserRingBuf[E]) writeParts(head, tail []byte) error {
+	n := len(head) + len(tail)
 	if err := u.checkWrite(n); err != nil {
 		return err
 	}
@@ -699,25 +710,8 @@ func (u *UserRingBuf[E]) WriteTail(e *E, tail []byte) error {
 	hdr, next, err := u.r.claim(n)
 	if err == nil {
 		dst := unsafe.Slice((*byte)(unsafe.Add(hdr, ringHeaderSize)), n)
-		copy(dst, unsafe.Slice((*byte)(unsafe.Pointer(e)), head))
-		copy(dst[head:], tail)
+		copy(dst[copy(dst, head):], tail)
 		u.r.publish(hdr, n, 0, next)
-	}
-	u.r.mu.Unlock()
-	return err
-}
-
-// WriteBytes writes b as one record and submits it, without allocating.
-// len(b) must fit E as for Reserve. Errors are Write's.
-func (u *UserRingBuf[E]) WriteBytes(b []byte) error {
-	if err := u.checkWrite(len(b)); err != nil {
-		return err
-	}
-	u.r.mu.Lock()
-	hdr, next, err := u.r.claim(len(b))
-	if err == nil {
-		copy(unsafe.Slice((*byte)(unsafe.Add(hdr, ringHeaderSize)), len(b)), b)
-		u.r.publish(hdr, len(b), 0, next)
 	}
 	u.r.mu.Unlock()
 	return err
