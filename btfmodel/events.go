@@ -16,9 +16,10 @@ import (
 const rawEventName = "RawEvent"
 
 // isEventMap reports whether maps of type t carry events rather than
-// keys and values.
+// keys and values: records the BPF side writes (ring buffers, perf event
+// arrays) or reads (user ring buffers, drained with bpf_user_ringbuf_drain).
 func isEventMap(t ebpf.MapType) bool {
-	return t == ebpf.RingBuf || t == ebpf.PerfEventArray
+	return t == ebpf.RingBuf || t == ebpf.PerfEventArray || t == ebpf.UserRingbuf
 }
 
 // eventArg instantiates an event handle with the map's event type.
@@ -44,10 +45,10 @@ func planEvents(spec *ebpf.CollectionSpec, opts Options) (*eventPlan, error) {
 		ms, ok := spec.Maps[mapName]
 		switch {
 		case !ok:
-			errs = append(errs, fmt.Errorf("%s: the object has no map called %s; its ring buffers and perf event arrays are: %s", flag, Display(mapName), eventMapList(spec)))
+			errs = append(errs, fmt.Errorf("%s: the object has no map called %s; its ring buffers, user ring buffers and perf event arrays are: %s", flag, Display(mapName), eventMapList(spec)))
 			continue
 		case !isEventMap(ms.Type):
-			errs = append(errs, fmt.Errorf("%s: map %s is a %s map, not a ring buffer or perf event array", flag, Display(mapName), ms.Type))
+			errs = append(errs, fmt.Errorf("%s: map %s is a %s map, not a ring buffer, user ring buffer or perf event array", flag, Display(mapName), ms.Type))
 			continue
 		}
 		t, err := lookupNamed(spec.Types, typeName)
@@ -80,7 +81,8 @@ func planEvents(spec *ebpf.CollectionSpec, opts Options) (*eventPlan, error) {
 	return p, nil
 }
 
-// eventMapList names the object's ring buffers and perf event arrays.
+// eventMapList names the object's ring buffers, user ring buffers and perf
+// event arrays.
 func eventMapList(spec *ebpf.CollectionSpec) string {
 	var names []string
 	for _, name := range slices.Sorted(maps.Keys(spec.Maps)) {
@@ -94,7 +96,7 @@ func eventMapList(spec *ebpf.CollectionSpec) string {
 	return strings.Join(names, ", ")
 }
 
-// apply gives m, a ring buffer or perf event array, its event type:
+// apply gives m, an event map (see isEventMap), its event type:
 // the -event type, else the object's only candidate, else RawEvent with a
 // note naming the flag that fixes it.
 func (p *eventPlan) apply(obj *Object, m *Map, ty *typer) error {
@@ -115,8 +117,12 @@ func (p *eventPlan) apply(obj *Object, m *Map, ty *typer) error {
 			}
 			why = fmt.Sprintf("the object names %d candidate event types (%s)", len(names), strings.Join(names, ", "))
 		}
-		obj.Notes = append(obj.Notes, fmt.Sprintf("map %s: records are raw bytes (bpfskel.RawEvent, read with ReadRaw): %s; give the type with -event %s=NAME",
-			Display(m.CName), why, Display(m.CName)))
+		use := "read with ReadRaw"
+		if m.Type == ebpf.UserRingbuf {
+			use = "written with WriteBytes"
+		}
+		obj.Notes = append(obj.Notes, fmt.Sprintf("map %s: records are raw bytes (bpfskel.RawEvent, %s): %s; give the type with -event %s=NAME",
+			Display(m.CName), use, why, Display(m.CName)))
 		return nil
 	}
 	hint := Identifier(m.CName) + "Event"

@@ -159,8 +159,8 @@ func TestEventFlagErrors(t *testing.T) {
 		want string
 	}{
 		{Options{Types: []string{"nosuch"}}, "x.bpf.o: -type nosuch: no struct, union, enum or typedef called nosuch in the object's BTF; check the spelling, or make the program use the type"},
-		{Options{Events: map[string]string{"nomap": "event"}}, "x.bpf.o: -event nomap=event: the object has no map called nomap; its ring buffers and perf event arrays are: bench_ring, events, perf_events"},
-		{Options{Events: map[string]string{".bss": "event"}}, "x.bpf.o: -event .bss=event: map .bss is a Array map, not a ring buffer or perf event array"},
+		{Options{Events: map[string]string{"nomap": "event"}}, "x.bpf.o: -event nomap=event: the object has no map called nomap; its ring buffers, user ring buffers and perf event arrays are: bench_ring, events, perf_events"},
+		{Options{Events: map[string]string{".bss": "event"}}, "x.bpf.o: -event .bss=event: map .bss is a Array map, not a ring buffer, user ring buffer or perf event array"},
 		{Options{Events: map[string]string{"events": "nosuch"}}, "x.bpf.o: -event events=nosuch: no struct, union, enum or typedef called nosuch"},
 	} {
 		_, err := loadObj(t, eventsObj, tc.opts)

@@ -83,6 +83,8 @@ var handleKinds = map[ebpf.MapType]handleKind{
 
 	ebpf.RingBuf:        {name: "RingBuf", args: eventArg},
 	ebpf.PerfEventArray: {name: "PerfEventArray", args: eventArg},
+	// Written by user space, drained by BPF programs.
+	ebpf.UserRingbuf: {name: "UserRingBuf", args: eventArg},
 
 	// Maps whose values user space writes as file descriptors, maps of
 	// maps and local storage (handles_fd.go).

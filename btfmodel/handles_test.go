@@ -1,6 +1,7 @@
 package btfmodel
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -30,7 +31,7 @@ func TestMapHandles(t *testing.T) {
 		{ebpf.MapSpec{Type: ebpf.StackTrace, KeySize: 4, ValueSize: 32 * 8, Flags: bpfFStackBuildID}, "StackTraceMap", "[8]bpfskel.StackBuildID", ""},
 		{ebpf.MapSpec{Type: ebpf.StackTrace, KeySize: 4, ValueSize: 5 * 8, Flags: bpfFStackBuildID}, "", "", "value_size must be a multiple of 32 (the kernel refuses to create it otherwise), not 40"},
 		{ebpf.MapSpec{Type: ebpf.StackTrace, KeySize: 4, ValueSize: 12}, "", "", "value_size must be a multiple of 8, not 12"},
-		{ebpf.MapSpec{Type: ebpf.UserRingbuf, MaxEntries: 4096}, "", "", "UserRingbuf maps have no typed handle yet"},
+		{ebpf.MapSpec{Type: ebpf.UserRingbuf, MaxEntries: 4096}, "UserRingBuf", "bpfskel.RawEvent", "written with WriteBytes"},
 	} {
 		t.Run(tc.spec.Type.String(), func(t *testing.T) {
 			spec := &ebpf.CollectionSpec{Maps: map[string]*ebpf.MapSpec{"m": &tc.spec}}
@@ -54,6 +55,36 @@ func TestMapHandles(t *testing.T) {
 				t.Errorf("notes %q, want one saying %q", obj.Notes, tc.note)
 			}
 		})
+	}
+}
+
+// TestUserRingBufEvent: a user ring buffer's event type comes from -event
+// as a ring buffer's does, and one ending in a flexible array makes the
+// Tail variant.
+func TestUserRingBufEvent(t *testing.T) {
+	u32 := &btf.Int{Name: "u32", Size: 4}
+	u8 := &btf.Int{Name: "u8", Size: 1}
+	plain := &btf.Struct{Name: "cmd", Size: 8, Members: []btf.Member{{Name: "a", Type: u32}, {Name: "b", Type: u32, Offset: 32}}}
+	flex := &btf.Struct{Name: "blob", Size: 4, Members: []btf.Member{{Name: "len", Type: u32}, {Name: "data", Type: &btf.Array{Type: u8, Index: u32}, Offset: 32}}}
+	for _, tc := range []struct {
+		event  btf.Type
+		handle string
+		extra  []int
+	}{
+		{plain, "UserRingBuf", nil},
+		{flex, "UserRingBufTail", []int{4}},
+	} {
+		spec := &ebpf.CollectionSpec{Maps: map[string]*ebpf.MapSpec{"m": {Type: ebpf.UserRingbuf, MaxEntries: 4096}}}
+		obj := &Object{}
+		n := newNamer(nil)
+		plan := &eventPlan{explicit: map[string]btf.Type{"m": tc.event}}
+		if err := modelMaps(obj, spec, n, newTyper(n), plan); err != nil {
+			t.Fatal(err)
+		}
+		h := obj.Maps[0].Handle
+		if h.Name != tc.handle || len(h.Args) != 1 || h.Args[0].Kind != Named || !slices.Equal(h.Extra, tc.extra) || len(obj.Notes) != 0 {
+			t.Errorf("event %s: handle %+v, notes %q; want %s of the named type, extra %v, no note", tc.event.TypeName(), h, obj.Notes, tc.handle, tc.extra)
+		}
 	}
 }
 

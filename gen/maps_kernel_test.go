@@ -114,6 +114,24 @@ func TestAllMapsQueueToBPF(t *testing.T) {
 	}
 }
 
+// TestAllMapsUserRingBuf: the generated skeleton's user ring buffer is a
+// live producer (records of unknown type, written as bytes); the runtime's
+// tests drain such records with a BPF program.
+func TestAllMapsUserRingBuf(t *testing.T) {
+	skel := mustLoad(t, allmaps.Load)
+	ring := skel.Maps.UserRingbuf
+	if ring.Size() != 4096 || ring.Available() != 4096 {
+		t.Fatalf("Size %d, Available %d; want 4096 and 4096", ring.Size(), ring.Available())
+	}
+	if err := ring.WriteBytes([]byte{1, 2, 3}); err != nil {
+		t.Fatal(err)
+	}
+	// 3 bytes and the 8-byte header, rounded up to 8.
+	if got := ring.Available(); got != 4096-16 {
+		t.Errorf("Available after a 3-byte record = %d, want %d", got, 4096-16)
+	}
+}
+
 // TestAllMapsLPM: Go stores prefixes, the match program finds the longest
 // one for an address; Go iterates them back.
 func TestAllMapsLPM(t *testing.T) {

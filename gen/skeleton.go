@@ -211,12 +211,16 @@ func loadMethod(f *jen.File, obj *btfmodel.Object) {
 	f.Func().Params(jen.Id("s").Op("*").Id(n.Spec)).Id("Load").Params(jen.Id("opts").Op("*").Qual(runtimePath, "LoadOptions")).Params(jen.Op("*").Id(n.Skeleton), jen.Error()).Block(body...)
 }
 
-// eventMapDoc documents a ring buffer or perf event array by its records.
+// eventMapDoc documents a ring buffer, user ring buffer or perf event array
+// by its records.
 func eventMapDoc(m *btfmodel.Map) string {
 	var rec string
 	switch {
 	case m.Event.Kind == btfmodel.Runtime:
 		rec = "raw records of unknown type (read them with ReadRaw)"
+		if m.Type == ebpf.UserRingbuf {
+			rec = "raw records of unknown type (write them with WriteBytes)"
+		}
 	case m.EventTail >= 0:
 		rec = fmt.Sprintf("records %s (%s) and the contents of its flexible array from byte %d (Tail)",
 			typeText(m.Event), plural(m.EventSize, "byte", "bytes"), m.EventTail)
@@ -224,7 +228,7 @@ func eventMapDoc(m *btfmodel.Map) string {
 		rec = fmt.Sprintf("records %s (%s)", typeText(m.Event), plural(m.EventSize, "byte", "bytes"))
 	}
 	s := fmt.Sprintf("%s is map %s: %s, %s", m.GoName, btfmodel.Display(m.CName), m.Type, rec)
-	if m.Type == ebpf.RingBuf {
+	if m.Type == ebpf.RingBuf || m.Type == ebpf.UserRingbuf {
 		s += fmt.Sprintf(", %s", plural(int(m.MaxEntries), "byte", "bytes"))
 	}
 	return s + "."

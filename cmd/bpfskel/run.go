@@ -91,7 +91,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.stem, "stem", "", "prefix of the skeleton's identifiers and output file names (default: none, files named after the object)")
 	fs.BoolVar(&c.check, "check", false, "write nothing; fail if the files on disk are not what would be written")
 	fs.Var(c.renames, "rename", "give a C thing a Go name, as KIND:CNAME=GoName (KIND: map, program, variable, struct, union, enum, value, member TYPE.FIELD); repeatable")
-	fs.Var(c.events, "event", "the C type of the records of a ring buffer or perf event array, as MAP=TYPE (a struct, union, enum or typedef); repeatable")
+	fs.Var(c.events, "event", "the C type of the records of a ring buffer, user ring buffer or perf event array, as MAP=TYPE (a struct, union, enum or typedef); repeatable")
 	fs.Var(&c.types, "type", "also mirror the named C struct, union, enum or typedef, as bpf2go's -type; repeatable")
 	fs.Usage = func() { usage(fs, stderr) }
 	if wantsHelp(args) {

@@ -179,7 +179,8 @@ func (c *Collection) Collection() *ebpf.Collection {
 // Close detaches every link (see [Collection.Attach]), then closes the
 // programs, every view and reader created from the collection (by
 // [MmapArray.Mmap], [BindSection], [RingBuf.NewReader] and
-// [PerfEventArray.NewReader]), every inner map handle still open (from
+// [PerfEventArray.NewReader]), every user ring buffer mapping (from
+// [BindUserRingBuf]), every inner map handle still open (from
 // [MapOfMaps.NewInner] and [MapOfMaps.Lookup]) and the maps. Close is
 // idempotent: later calls return nil. It is safe after a failed load, bind
 // or attach. The returned error joins every failure.

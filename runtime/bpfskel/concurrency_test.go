@@ -50,6 +50,7 @@ type concurrentState struct {
 	outer *MapOfMaps[uint32, uint32, uint64]
 	jmp   *ProgArray
 	ring  *RingBuf[RawEvent]
+	uring *UserRingBuf[uint64]
 	perf  *PerfEventArray[RawEvent]
 	pcpu  *PerCPUMap[uint32, uint64]
 }
@@ -68,6 +69,7 @@ func concurrentSpec(t *testing.T) *Spec {
 		InnerMap: &ebpf.MapSpec{Name: "inner", Type: ebpf.Hash, KeySize: 4, ValueSize: 8, MaxEntries: 4}}
 	cs.Maps["jmp"] = &ebpf.MapSpec{Name: "jmp", Type: ebpf.ProgramArray, KeySize: 4, ValueSize: 4, MaxEntries: 4}
 	cs.Maps["events"] = &ebpf.MapSpec{Name: "events", Type: ebpf.RingBuf, MaxEntries: 4096}
+	cs.Maps["uevents"] = &ebpf.MapSpec{Name: "uevents", Type: ebpf.UserRingbuf, MaxEntries: 4096}
 	cs.Maps["samples"] = &ebpf.MapSpec{Name: "samples", Type: ebpf.PerfEventArray}
 	cs.Maps["pcpu"] = &ebpf.MapSpec{Name: "pcpu", Type: ebpf.PerCPUHash, KeySize: 4, ValueSize: 8, MaxEntries: 64}
 	return spec
@@ -207,6 +209,23 @@ func concurrentOps() []concurrentOp {
 		{name: "ProgArray.Set", run: func(s *skeleton, st *concurrentState, w, i int) error {
 			return st.jmp.Set(uint32(w%4), s.bump)
 		}},
+		// Nothing drains the user ring buffer: it fills, then writes
+		// fail with ErrFull.
+		{name: "UserRingBuf.Write", allow: []error{ErrFull}, run: func(s *skeleton, st *concurrentState, w, i int) error {
+			v := uint64(i)
+			return st.uring.Write(&v)
+		}},
+		{name: "UserRingBuf.Reserve", allow: []error{ErrFull}, run: func(s *skeleton, st *concurrentState, w, i int) error {
+			rec, err := st.uring.ReserveEvent()
+			if err != nil {
+				return err
+			}
+			*rec.Event() = uint64(i)
+			if i%2 == 0 {
+				return rec.Discard()
+			}
+			return rec.Submit()
+		}},
 		{name: "RingBufReader.Read", allow: []error{os.ErrDeadlineExceeded}, run: func(s *skeleton, st *concurrentState, w, i int) error {
 			r, ok := st.readers.Load(w)
 			if !ok {
@@ -288,6 +307,7 @@ func TestConcurrentClose(t *testing.T) {
 			outer:      BindMapOfMaps[uint32, uint32, uint64](b, "outer"),
 			jmp:        BindProgArray(b, "jmp"),
 			ring:       BindRingBuf[RawEvent](b, "events"),
+			uring:      BindUserRingBuf[uint64](b, "uevents"),
 			perf:       BindPerfEventArray[RawEvent](b, "samples"),
 			pcpu:       BindPerCPUMap[uint32, uint64](b, "pcpu"),
 			hits:       BindVar[uint64](b, s.bss, "hits", unsafe.Offsetof(bssSection{}.Hits)),

@@ -125,6 +125,17 @@
 // perf ([PerfReader.LostSamples]), and Close, which [Collection.Close] also
 // calls, interrupts a blocked read with [ErrClosed].
 //
+// # User ring buffers
+//
+// A BPF_MAP_TYPE_USER_RINGBUF map binds as [UserRingBuf], the user-space
+// producer whose records BPF programs read with bpf_user_ringbuf_drain.
+// [UserRingBuf.Write] copies one E into the ring and submits it with no
+// allocation; [UserRingBuf.WriteBatch] publishes many at once;
+// [UserRingBuf.Reserve] returns a [UserRecord] to fill in place and Submit
+// or Discard. A full ring is an error wrapping [ErrFull];
+// [UserRingBuf.WriteContext] waits until the BPF side drains. cilium/ebpf
+// has no producer for these maps, so this one is written here.
+//
 // # Mirrored types
 //
 // A generated type mirrors its C type byte for byte, in the object's byte

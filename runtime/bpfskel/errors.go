@@ -41,7 +41,8 @@ var (
 	// ErrClosed is wrapped by the errors of every operation on a
 	// [Collection] that was closed, or on a handle made from one: typed map
 	// operations and iterators, [MmapArray.Mmap], [View.Get] and
-	// [View.Set] (also after [View.Close]), [Program.TestRun] and every
+	// [View.Set] (also after [View.Close]), [Program.TestRun], the writes
+	// and reservations of a [UserRingBuf] (also after its Close) and every
 	// Bind function.
 	ErrClosed = errors.New("closed")
 )

@@ -18,14 +18,16 @@ import (
 // ErrRecordSize is wrapped by the error of a read whose record does not fit
 // the event type: shorter than it, or longer when the event type does not
 // end in a flexible array member. The record is consumed; [RingBufReader.Raw]
-// (or [PerfReader.Raw]) still returns its bytes until the next read.
+// (or [PerfReader.Raw]) still returns its bytes until the next read. A
+// write to a [UserRingBuf] of a record that does not fit the event type, or
+// can never fit the ring, fails with it too (and writes nothing).
 var ErrRecordSize = errors.New("record size does not fit the event type")
 
 // RawEvent is the event type of a ring buffer or perf event array whose
 // records have no known Go type (the generator could not tell which C type
 // they hold: see bpfskel's -event flag). It has no fields; every byte of a
 // record is its tail. Read such records with ReadRaw, which returns the
-// record's bytes.
+// record's bytes; write them into a [UserRingBuf] with WriteBytes.
 type RawEvent struct{}
 
 // eventShape says how the records of one map fit its event type E.

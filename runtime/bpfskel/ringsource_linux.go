@@ -63,13 +63,6 @@ const (
 	stClosed
 )
 
-// Ring buffer record header bits (include/uapi/linux/bpf.h).
-const (
-	ringBusyBit    = 1 << 31
-	ringDiscardBit = 1 << 30
-	ringHeaderSize = 8
-)
-
 var errConcurrentRead = errors.New("bpfskel: concurrent reads of one ring buffer reader; read from one goroutine at a time")
 
 func newRingSource(m *ebpf.Map) (source, error) {

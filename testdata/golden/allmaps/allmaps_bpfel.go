@@ -330,8 +330,8 @@ type Maps struct {
 	StackTraces *bpfskel.StackTraceMap[[32]uint64]
 	// TaskStorage is map task_storage: TaskStorage, key int32 (4 bytes), value Value (16 bytes), 0 entries, flags BPF_F_NO_PREALLOC.
 	TaskStorage *bpfskel.Storage[Value]
-	// UserRingbuf is map user_ringbuf: UserRingbuf, key 0 bytes, value 0 bytes, 4096 entries.
-	UserRingbuf *ebpf.Map
+	// UserRingbuf is map user_ringbuf: UserRingbuf, raw records of unknown type (write them with WriteBytes), 4096 bytes.
+	UserRingbuf *bpfskel.UserRingBuf[bpfskel.RawEvent]
 	// Xskmap is map xskmap: XSKMap, key [4]byte (4 bytes), value [4]byte (4 bytes), 4 entries.
 	Xskmap *bpfskel.XSKMap
 }
@@ -521,7 +521,7 @@ func Open() (*Spec, error) {
 			Stack:               bpfskel.BindMapSpec(b, MapNameStack, true),
 			StackTraces:         bpfskel.BindMapSpec(b, MapNameStackTraces, true),
 			TaskStorage:         bpfskel.BindMapSpec(b, MapNameTaskStorage, true),
-			UserRingbuf:         bpfskel.BindMapSpec(b, MapNameUserRingbuf, false),
+			UserRingbuf:         bpfskel.BindMapSpec(b, MapNameUserRingbuf, true),
 			Xskmap:              bpfskel.BindMapSpec(b, MapNameXskmap, true),
 		},
 		Programs: ProgramSpecs{
@@ -606,7 +606,7 @@ func (s *Spec) Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 			Stack:               bpfskel.BindStack[uint64](b, MapNameStack),
 			StackTraces:         bpfskel.BindStackTraceMap[[32]uint64](b, MapNameStackTraces),
 			TaskStorage:         bpfskel.BindStorage[Value](b, MapNameTaskStorage),
-			UserRingbuf:         bpfskel.BindUntypedMap(b, MapNameUserRingbuf),
+			UserRingbuf:         bpfskel.BindUserRingBuf[bpfskel.RawEvent](b, MapNameUserRingbuf),
 			Xskmap:              bpfskel.BindXSKMap(b, MapNameXskmap),
 		},
 		Programs: Programs{
@@ -667,7 +667,7 @@ func OpenMaps(from bpfskel.MapSource) (*bpfskel.Opened[Maps], error) {
 			Stack:               bpfskel.BindStack[uint64](b, MapNameStack),
 			StackTraces:         bpfskel.BindStackTraceMap[[32]uint64](b, MapNameStackTraces),
 			TaskStorage:         bpfskel.BindStorage[Value](b, MapNameTaskStorage),
-			UserRingbuf:         bpfskel.BindUntypedMap(b, MapNameUserRingbuf),
+			UserRingbuf:         bpfskel.BindUserRingBuf[bpfskel.RawEvent](b, MapNameUserRingbuf),
 			Xskmap:              bpfskel.BindXSKMap(b, MapNameXskmap),
 		}
 	})

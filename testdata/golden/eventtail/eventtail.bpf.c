@@ -1,8 +1,8 @@
 //go:build ignore
 
 // One event type named through the `*unused` idiom, ending in a flexible
-// array: every ring buffer and perf event array gets it, with no flag, as
-// the Tail variant of its handle. The pointer to a union mirrors the union,
+// array: every ring buffer, user ring buffer and perf event array gets it,
+// with no flag, as the Tail variant of its handle. The pointer to a union mirrors the union,
 // which is no event candidate (only structs are).
 
 #include <linux/bpf.h>
@@ -41,6 +41,12 @@ struct {
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, sizeof(__u32));
 } pb SEC(".maps");
+
+// Written by user space (UserRingBufTail), drained by BPF programs.
+struct {
+	__uint(type, BPF_MAP_TYPE_USER_RINGBUF);
+	__uint(max_entries, 4096);
+} urb SEC(".maps");
 
 // A global function: its signature keeps enum exec_phase in BTF, so the
 // enum is mirrored although no map or global uses it.

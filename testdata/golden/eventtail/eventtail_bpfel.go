@@ -154,6 +154,8 @@ const (
 	MapNamePb = "pb"
 	// MapNameRb is the name of map rb.
 	MapNameRb = "rb"
+	// MapNameUrb is the name of map urb.
+	MapNameUrb = "urb"
 	// ProgramNameOnExec is the name of program on_exec.
 	ProgramNameOnExec = "on_exec"
 	// SectionNameBss is the name of section .bss.
@@ -168,6 +170,8 @@ type Maps struct {
 	Pb *bpfskel.PerfEventArrayTail[ExecEvent]
 	// Rb is map rb: RingBuf, records ExecEvent (8 bytes) and the contents of its flexible array from byte 8 (Tail), 65536 bytes.
 	Rb *bpfskel.RingBufTail[ExecEvent]
+	// Urb is map urb: UserRingbuf, records ExecEvent (8 bytes) and the contents of its flexible array from byte 8 (Tail), 4096 bytes.
+	Urb *bpfskel.UserRingBufTail[ExecEvent]
 }
 
 // Programs holds a handle for each program of eventtail.bpf.o.
@@ -221,6 +225,8 @@ type MapSpecs struct {
 	Pb *bpfskel.MapSpec
 	// Rb sets up map rb before Load.
 	Rb *bpfskel.MapSpec
+	// Urb sets up map urb before Load.
+	Urb *bpfskel.MapSpec
 }
 
 // ProgramSpecs holds the settings of each program of eventtail.bpf.o before Load:
@@ -249,7 +255,7 @@ type Spec struct {
 // Open parses the embedded eventtail.bpf.o. It fails when the embedded object is
 // not the one this file was generated from: regenerate the skeleton then.
 func Open() (*Spec, error) {
-	s, err := bpfskel.OpenSkeleton(ObjectName, _Object, "5c59a175fc4be8e383b0da15c7cc17131a086367a320f447f354fc802a34dc0c", "eventtail_bpfel.go")
+	s, err := bpfskel.OpenSkeleton(ObjectName, _Object, "63e9c72affea6fe2dbce22fd0458368a1bb4a92fa4cc256f1fa268af40712455", "eventtail_bpfel.go")
 	if err != nil {
 		return nil, err
 	}
@@ -258,8 +264,9 @@ func Open() (*Spec, error) {
 		Bss:  bpfskel.BindSectionSpec[Bss](b, SectionNameBss),
 		Data: bpfskel.BindSectionSpec[Data](b, SectionNameData),
 		Maps: MapSpecs{
-			Pb: bpfskel.BindMapSpec(b, MapNamePb, true),
-			Rb: bpfskel.BindMapSpec(b, MapNameRb, true),
+			Pb:  bpfskel.BindMapSpec(b, MapNamePb, true),
+			Rb:  bpfskel.BindMapSpec(b, MapNameRb, true),
+			Urb: bpfskel.BindMapSpec(b, MapNameUrb, true),
 		},
 		Programs: ProgramSpecs{OnExec: bpfskel.BindProgramSpec(b, ProgramNameOnExec)},
 		spec:     s,
@@ -310,8 +317,9 @@ func (s *Spec) Load(opts *bpfskel.LoadOptions) (*Skeleton, error) {
 			View:     vData,
 		},
 		Maps: Maps{
-			Pb: bpfskel.BindPerfEventArrayTail[ExecEvent](b, MapNamePb, 8),
-			Rb: bpfskel.BindRingBufTail[ExecEvent](b, MapNameRb, 8),
+			Pb:  bpfskel.BindPerfEventArrayTail[ExecEvent](b, MapNamePb, 8),
+			Rb:  bpfskel.BindRingBufTail[ExecEvent](b, MapNameRb, 8),
+			Urb: bpfskel.BindUserRingBufTail[ExecEvent](b, MapNameUrb, 8),
 		},
 		Programs: Programs{OnExec: bpfskel.BindTracepointProgram(b, ProgramNameOnExec)},
 		coll:     c,
@@ -334,8 +342,9 @@ func OpenMaps(from bpfskel.MapSource) (*bpfskel.Opened[Maps], error) {
 	}
 	return bpfskel.OpenMaps(s, from, func(b *bpfskel.Binder) Maps {
 		return Maps{
-			Pb: bpfskel.BindPerfEventArrayTail[ExecEvent](b, MapNamePb, 8),
-			Rb: bpfskel.BindRingBufTail[ExecEvent](b, MapNameRb, 8),
+			Pb:  bpfskel.BindPerfEventArrayTail[ExecEvent](b, MapNamePb, 8),
+			Rb:  bpfskel.BindRingBufTail[ExecEvent](b, MapNameRb, 8),
+			Urb: bpfskel.BindUserRingBufTail[ExecEvent](b, MapNameUrb, 8),
 		}
 	})
 }
