@@ -206,8 +206,8 @@ func bindMap[K, V any](b *Binder, name string) (*ebpf.Map, Map[K, V], bool) {
 		name:    name,
 		coll:    b.c,
 		nilKey:  m.KeySize() == 0,
-		errMiss: wrapErr("map", name, fmt.Errorf("lookup: %w", ebpf.ErrKeyNotExist)),
-		errEnd:  fmt.Errorf("map %q: batch walk: end of map: %w", name, ebpf.ErrKeyNotExist),
+		errMiss: wrapErr("map", name, errLookupMiss),
+		errEnd:  &opError{what: "map", name: name, err: errWalkEnd},
 		walkers: newWalkers(m, int(unsafe.Sizeof(v))),
 	}, true
 }

@@ -68,12 +68,17 @@ func (e *LayoutError) Error() string {
 // the package's sentinel the cause was classified as and the cause itself
 // (cilium/ebpf's error, with its errno).
 type opError struct {
-	subject string // `map "counts"`
-	kind    error  // a sentinel, or nil
-	err     error
+	what, name string // "map", "counts": the subject, `map "counts"`
+	kind       error  // a sentinel, or nil
+	err        error
 }
 
-func (e *opError) Error() string { return e.subject + ": " + e.err.Error() }
+func (e *opError) Error() string {
+	if e.name == "" {
+		return e.what + ": " + e.err.Error()
+	}
+	return fmt.Sprintf("%s %q: %s", e.what, e.name, e.err)
+}
 
 func (e *opError) Unwrap() []error {
 	if e.kind == nil {
@@ -102,8 +107,15 @@ func wrapErr(what, name string, err error) error {
 	if err == nil {
 		return nil
 	}
-	return &opError{subject: fmt.Sprintf("%s %q", what, name), kind: classify(err), err: err}
+	return &opError{what: what, name: name, kind: classify(err), err: err}
 }
+
+// Causes of the errors handles make when they are bound (the subject is
+// filled in by the handle), so that binding formats nothing.
+var (
+	errLookupMiss = fmt.Errorf("lookup: %w", ebpf.ErrKeyNotExist)
+	errWalkEnd    = fmt.Errorf("batch walk: end of map: %w", ebpf.ErrKeyNotExist)
+)
 
 // closedErr is the error of operation op on the map or program called
 // name after its Collection was closed.

@@ -47,7 +47,7 @@ func bindFDMap[K any](b *Binder, name string, wideOK bool, types ...ebpf.MapType
 	}
 	return fdMap[K]{
 		m: m, name: name, wide: wide, coll: b.c,
-		errMiss: wrapErr("map", name, fmt.Errorf("lookup: %w", ebpf.ErrKeyNotExist)),
+		errMiss: wrapErr("map", name, errLookupMiss),
 	}, true
 }
 

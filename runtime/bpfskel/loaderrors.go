@@ -164,7 +164,7 @@ func explainLoad(name string, spec *ebpf.CollectionSpec, err, memlock error, hav
 		return &LoadError{Object: name, What: what, Err: err, Log: verr.Log}
 	}
 	if kind := classify(err); kind != nil {
-		return fmt.Errorf("%s: %w", name, &opError{subject: "load", kind: kind, err: err})
+		return fmt.Errorf("%s: %w", name, &opError{what: "load", kind: kind, err: err})
 	}
 	return fmt.Errorf("%s: load: %w", name, err)
 }
