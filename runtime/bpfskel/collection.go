@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/bpfskel/bpfskel/internal/elfcheck"
+	"github.com/bpfskel/bpfskel/internal/elfweak"
 	"github.com/cilium/ebpf"
 )
 
@@ -50,11 +51,24 @@ func Open(name string, elf []byte) (*Spec, error) {
 	if _, err := elfcheck.Check(elf); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(elf))
+	// A copy with defined weak symbols bound global: cilium/ebpf v0.22
+	// refuses weak map symbols, which libbpf's usdt.bpf.h defines.
+	obj, _, err := elfweak.Global(elf, kconfigExterns)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(obj))
 	if err != nil {
 		return nil, openError(name, elf, err)
 	}
-	return &Spec{name: name, spec: spec}, nil
+	if err := staticHiddenFuncs(obj, spec); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	kx, err := takeKconfigExtra(spec)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &Spec{name: name, spec: spec, kconfigExtra: kx}, nil
 }
 
 // CollectionSpec returns the cilium/ebpf description of the object. It is

@@ -97,6 +97,9 @@ type Spec struct {
 	logSize    uint32
 	kernelBTF  *btf.Spec
 	kernelPath string
+
+	// kconfigExtra: the .kconfig externs bpfskel resolves (libbpfcompat.go).
+	kconfigExtra *kconfigExtra
 }
 
 // sectionInit is the typed initial contents of a data section: memory
@@ -450,6 +453,19 @@ func (s *Spec) prepare(opts LoadOptions) (*ebpf.CollectionSpec, LoadOptions, []*
 		}
 		cs = &shallow
 		slices.Sort(skipped)
+	}
+
+	if s.kconfigExtra != nil {
+		m, err := s.kconfigExtra.newMap()
+		if err != nil {
+			done()
+			return nil, opts, nil, nil, nil, fmt.Errorf("%s: %w", s.name, err)
+		}
+		cleanup = append(cleanup, func() { m.Close() })
+		if cs, err = withKconfigExtra(cs, m); err != nil {
+			done()
+			return nil, opts, nil, nil, nil, fmt.Errorf("%s: %w", s.name, err)
+		}
 	}
 
 	if s.logLevel != 0 && opts.Programs.LogLevel == 0 {

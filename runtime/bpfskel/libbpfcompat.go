@@ -1,0 +1,242 @@
+package bpfskel
+
+import (
+	"bytes"
+	"debug/elf"
+	"errors"
+	"fmt"
+
+	"github.com/bpfskel/bpfskel/internal/elfweak"
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/btf"
+	"github.com/cilium/ebpf/features"
+	"golang.org/x/sys/unix"
+)
+
+// Kconfig externs that libbpf resolves and cilium/ebpf v0.22 does not.
+// cilium's resolveKconfig knows LINUX_KERNEL_VERSION,
+// LINUX_HAS_SYSCALL_WRAPPER and CONFIG_* (read from the kernel's config
+// file); any other name in .kconfig is looked up in the config file and
+// fails the load ("config option ... does not exist on this kernel").
+// libbpf's usdt.bpf.h reads LINUX_HAS_BPF_COOKIE.
+//
+// bpfskel resolves these itself, without touching cilium's .kconfig map
+// (which keeps its CONFIG_* values): at Open it takes the variables out of
+// the .kconfig Datasec cilium resolves, and turns each instruction that
+// loads the address of one into a load from a small array map of
+// bpfskel's, at the same offset; at Load it creates that map, fills it and
+// freezes it (so the verifier sees constants and prunes dead branches, as
+// with libbpf's .kconfig), and hands it to the programs.
+const kconfigBPFCookie = "LINUX_HAS_BPF_COOKIE"
+
+// kconfigExterns are the externs bpfskel resolves; they may be bound weak
+// in the object (see internal/elfweak).
+var kconfigExterns = elfweak.ResolvedExterns
+
+// kconfigExtra is what Open took out of .kconfig: the section's size and
+// the variables bpfskel resolves, with their offsets and types.
+type kconfigExtra struct {
+	size uint32
+	vars []kconfigVar
+}
+
+type kconfigVar struct {
+	name   string
+	offset uint32
+	typ    btf.Type
+}
+
+// takeKconfigExtra removes the externs bpfskel resolves from spec's
+// .kconfig and redirects the instructions that read them (see above). It
+// returns nil when the object reads none of them.
+func takeKconfigExtra(spec *ebpf.CollectionSpec) (*kconfigExtra, error) {
+	if spec.Types == nil {
+		return nil, nil
+	}
+	var ds *btf.Datasec
+	if err := spec.Types.TypeByName(".kconfig", &ds); err != nil {
+		return nil, nil // no .kconfig
+	}
+	var x kconfigExtra
+	kept := ds.Vars[:0:0]
+	for _, vs := range ds.Vars {
+		v, ok := vs.Type.(*btf.Var)
+		if !ok || !kconfigExterns[v.Name] {
+			kept = append(kept, vs)
+			continue
+		}
+		x.vars = append(x.vars, kconfigVar{name: v.Name, offset: vs.Offset, typ: v.Type})
+	}
+	if len(x.vars) == 0 {
+		return nil, nil
+	}
+	x.size = ds.Size
+	// The Datasec is the one cilium's parsed .kconfig MapSpec holds (the
+	// programs' instructions point at that MapSpec, not at spec.Maps): it
+	// resolves only what is left.
+	ds.Vars = kept
+	for _, p := range spec.Programs {
+		for i := range p.Instructions {
+			ins := &p.Instructions[i]
+			if !ins.IsLoadFromMap() || ins.Src != asm.PseudoMapValue {
+				continue
+			}
+			for _, v := range x.vars {
+				if ins.Reference() != v.name {
+					continue
+				}
+				// A fresh instruction drops cilium's private .kconfig
+				// metadata; the public metadata is carried over.
+				n := asm.Instruction{OpCode: ins.OpCode, Dst: ins.Dst, Src: asm.PseudoMapValue, Offset: ins.Offset, Constant: int64(uint64(v.offset) << 32)}
+				if s := ins.Symbol(); s != "" {
+					n = n.WithSymbol(s)
+				}
+				if src := ins.Source(); src != nil {
+					n = n.WithSource(src)
+				}
+				if fn := btf.FuncMetadata(ins); fn != nil {
+					n = btf.WithFuncMetadata(n, fn)
+				}
+				*ins = n.WithReference(kconfigExtraRef)
+			}
+		}
+	}
+	return &x, nil
+}
+
+// kconfigExtraRef marks the redirected instructions until Load associates
+// them with the map.
+const kconfigExtraRef = "bpfskel:kconfig"
+
+// haveBPFCookie reports whether uprobes (and kprobes) take a BPF cookie:
+// the bpf_get_attach_cookie helper, Linux 5.15.
+func haveBPFCookie() (bool, error) {
+	err := features.HaveProgramHelper(ebpf.Kprobe, asm.FnGetAttachCookie)
+	if errors.Is(err, ebpf.ErrNotSupported) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// value resolves the variables into a section-sized buffer.
+func (x *kconfigExtra) value() ([]byte, error) {
+	data := make([]byte, x.size)
+	for _, v := range x.vars {
+		switch v.name {
+		case kconfigBPFCookie:
+			in, ok := btf.UnderlyingType(v.typ).(*btf.Int)
+			if !ok || in.Size != 1 {
+				return nil, fmt.Errorf(".kconfig: %s must be a 1-byte integer or _Bool, is %s", v.name, v.typ)
+			}
+			have, err := haveBPFCookie()
+			if err != nil {
+				return nil, fmt.Errorf(".kconfig: %s: probing bpf_get_attach_cookie: %w", v.name, err)
+			}
+			if have {
+				data[v.offset] = 1
+			}
+		}
+	}
+	return data, nil
+}
+
+// newMap creates the frozen, program-read-only array holding the values.
+func (x *kconfigExtra) newMap() (*ebpf.Map, error) {
+	data, err := x.value()
+	if err != nil {
+		return nil, err
+	}
+	m, err := ebpf.NewMap(&ebpf.MapSpec{
+		Name:       "bpfskel_kconfig",
+		Type:       ebpf.Array,
+		KeySize:    4,
+		ValueSize:  x.size,
+		MaxEntries: 1,
+		Flags:      unix.BPF_F_RDONLY_PROG,
+	})
+	if err != nil {
+		return nil, fmt.Errorf(".kconfig: map for %s: %w", x.vars[0].name, err)
+	}
+	if err := m.Put(uint32(0), data); err != nil {
+		m.Close()
+		return nil, fmt.Errorf(".kconfig: map for %s: %w", x.vars[0].name, err)
+	}
+	if err := m.Freeze(); err != nil {
+		m.Close()
+		return nil, fmt.Errorf(".kconfig: map for %s: freeze: %w", x.vars[0].name, err)
+	}
+	return m, nil
+}
+
+// withKconfigExtra returns cs with copies of the programs that read the
+// externs, their instructions pointing at m. cs is not changed.
+func withKconfigExtra(cs *ebpf.CollectionSpec, m *ebpf.Map) (*ebpf.CollectionSpec, error) {
+	shallow := *cs
+	shallow.Programs = make(map[string]*ebpf.ProgramSpec, len(cs.Programs))
+	for name, p := range cs.Programs {
+		uses := false
+		for i := range p.Instructions {
+			if p.Instructions[i].Reference() == kconfigExtraRef {
+				uses = true
+				break
+			}
+		}
+		if !uses {
+			shallow.Programs[name] = p
+			continue
+		}
+		cp := p.Copy()
+		for i := range cp.Instructions {
+			if cp.Instructions[i].Reference() == kconfigExtraRef {
+				if err := cp.Instructions[i].AssociateMap(m); err != nil {
+					return nil, fmt.Errorf("program %q: .kconfig: %w", name, err)
+				}
+			}
+		}
+		shallow.Programs[name] = cp
+	}
+	return &shallow, nil
+}
+
+// staticHiddenFuncs gives the BPF functions the object defines global or
+// weak but hidden (__hidden, STV_HIDDEN) static linkage in their BTF, as
+// libbpf does when it loads: the verifier then checks each call in the
+// caller's context instead of checking the function once on its own with
+// unknown arguments. usdt.bpf.h's bpf_usdt_arg and friends are __weak
+// __hidden and verify only this way (their pointer arguments would
+// otherwise be "mem_or_null"). cilium/ebpf v0.22 keeps the linkage clang
+// wrote.
+func staticHiddenFuncs(obj []byte, spec *ebpf.CollectionSpec) error {
+	f, err := elf.NewFile(bytes.NewReader(obj))
+	if err != nil {
+		return err
+	}
+	syms, err := f.Symbols()
+	if err != nil {
+		return nil // no symbol table: nothing is hidden
+	}
+	hidden := map[string]bool{}
+	for _, s := range syms {
+		if elf.ST_TYPE(s.Info) == elf.STT_FUNC && elf.ST_BIND(s.Info) != elf.STB_LOCAL &&
+			elf.ST_VISIBILITY(s.Other) == elf.STV_HIDDEN && s.Section != elf.SHN_UNDEF {
+			hidden[s.Name] = true
+		}
+	}
+	if len(hidden) == 0 {
+		return nil
+	}
+	for _, p := range spec.Programs {
+		for i := range p.Instructions {
+			ins := &p.Instructions[i]
+			fn := btf.FuncMetadata(ins)
+			if fn == nil || fn.Linkage != btf.GlobalFunc || !hidden[fn.Name] {
+				continue
+			}
+			cp := *fn
+			cp.Linkage = btf.StaticFunc
+			*ins = btf.WithFuncMetadata(*ins, &cp)
+		}
+	}
+	return nil
+}
