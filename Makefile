@@ -81,6 +81,20 @@ testdata/realworld/linked/linked.bpf.o: $(LINKED_PARTS) FORCE | $(VMLINUX_H)
 	$(STRIP) --strip-debug ../linked.bpf.o.tmp -o ../linked.bpf.o.tmp2 && \
 	rm -f ../linked.bpf.o.tmp && mv -f ../linked.bpf.o.tmp2 ../linked.bpf.o
 
+# The user-space target of the runtime's USDT and uprobe tests: a program
+# with <sys/sdt.h> probes (systemtap-sdt-dev), built by the pinned gcc,
+# which places probe arguments in registers, stack slots and constants
+# (clang-19 puts them all in memory). Built from inside its directory
+# without -g, so no path reaches the binary; not stripped, so a uprobe can
+# name its functions. Committed like the objects.
+USER_CC ?= gcc-12
+USDT_TARGET := runtime/bpfskel/testdata/usdt_target
+$(USDT_TARGET): $(USDT_TARGET).c $(USDT_TARGET)_sema.c FORCE
+	@echo "  CC      $@"
+	@cd $(dir $@) && \
+	  $(USER_CC) -O2 -Wall -o $(notdir $@).tmp $(notdir $@).c $(notdir $@)_sema.c && \
+	  mv -f $(notdir $@).tmp $(notdir $@)
+
 # The big-endian golden case: the same C, for a big-endian BPF target.
 testdata/golden/bigendian/bigendian.bpf.o: BPF_TARGET = bpfeb
 testdata/golden/layoutbe/layoutbe.bpf.o: BPF_TARGET = bpfeb
@@ -89,7 +103,7 @@ testdata/golden/layoutbe/layoutbe.bpf.o: BPF_TARGET = bpfeb
 
 all: objects
 
-objects: $(BPF_OBJS)
+objects: $(BPF_OBJS) $(USDT_TARGET)
 
 # FORCE: always rebuild. Sources include each other (testdata/golden/hello
 # includes examples/hello) and a fresh clone has meaningless timestamps; the

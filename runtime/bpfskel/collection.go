@@ -64,7 +64,7 @@ func Open(name string, elf []byte) (*Spec, error) {
 	if err := staticHiddenFuncs(obj, spec); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	kx, err := takeKconfigExtra(spec)
+	kx, err := takeKconfigExtra(obj, spec)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -153,6 +153,8 @@ type Collection struct {
 	seq    uint64
 	views  map[io.Closer]uint64 // open views, with their creation order
 	links  []ownedLink          // attached links, in attach order
+
+	usdt usdtIDs // the spec indexes of USDT links (usdt.go)
 
 	// ops guards the file descriptors of maps and programs: operations
 	// that use them hold it for reading (see enter), Close holds it for

@@ -48,9 +48,10 @@ type kconfigVar struct {
 }
 
 // takeKconfigExtra removes the externs bpfskel resolves from spec's
-// .kconfig and redirects the instructions that read them (see above). It
-// returns nil when the object reads none of them.
-func takeKconfigExtra(spec *ebpf.CollectionSpec) (*kconfigExtra, error) {
+// .kconfig and redirects the instructions that read them (see above); obj
+// is the object spec was parsed from. It returns nil when the object
+// declares none of them.
+func takeKconfigExtra(obj []byte, spec *ebpf.CollectionSpec) (*kconfigExtra, error) {
 	if spec.Types == nil {
 		return nil, nil
 	}
@@ -60,6 +61,7 @@ func takeKconfigExtra(spec *ebpf.CollectionSpec) (*kconfigExtra, error) {
 	}
 	var x kconfigExtra
 	kept := ds.Vars[:0:0]
+	names := map[string]bool{}
 	for _, vs := range ds.Vars {
 		v, ok := vs.Type.(*btf.Var)
 		if !ok || !kconfigExterns[v.Name] {
@@ -67,42 +69,122 @@ func takeKconfigExtra(spec *ebpf.CollectionSpec) (*kconfigExtra, error) {
 			continue
 		}
 		x.vars = append(x.vars, kconfigVar{name: v.Name, offset: vs.Offset, typ: v.Type})
+		names[v.Name] = true
 	}
 	if len(x.vars) == 0 {
 		return nil, nil
 	}
 	x.size = ds.Size
+	// cilium/ebpf marks the instructions that read a .kconfig extern with
+	// private metadata only (not even a reference name), so they are found
+	// through the object's relocations: function and offset in it.
+	sites, err := externLoads(obj, names)
+	if err != nil {
+		return nil, fmt.Errorf(".kconfig: %w", err)
+	}
 	// The Datasec is the one cilium's parsed .kconfig MapSpec holds (the
 	// programs' instructions point at that MapSpec, not at spec.Maps): it
 	// resolves only what is left.
 	ds.Vars = kept
 	for _, p := range spec.Programs {
+		fn, off := "", uint64(0)
 		for i := range p.Instructions {
 			ins := &p.Instructions[i]
-			if !ins.IsLoadFromMap() || ins.Src != asm.PseudoMapValue {
+			if s := ins.Symbol(); s != "" {
+				fn, off = s, 0
+			}
+			at := off
+			off += ins.Size()
+			name, ok := sites[funcOffset{fn, at}]
+			if !ok {
 				continue
 			}
-			for _, v := range x.vars {
-				if ins.Reference() != v.name {
-					continue
-				}
-				// A fresh instruction drops cilium's private .kconfig
-				// metadata; the public metadata is carried over.
-				n := asm.Instruction{OpCode: ins.OpCode, Dst: ins.Dst, Src: asm.PseudoMapValue, Offset: ins.Offset, Constant: int64(uint64(v.offset) << 32)}
-				if s := ins.Symbol(); s != "" {
-					n = n.WithSymbol(s)
-				}
-				if src := ins.Source(); src != nil {
-					n = n.WithSource(src)
-				}
-				if fn := btf.FuncMetadata(ins); fn != nil {
-					n = btf.WithFuncMetadata(n, fn)
-				}
-				*ins = n.WithReference(kconfigExtraRef)
+			if !ins.IsLoadFromMap() || ins.Src != asm.PseudoMapValue {
+				return nil, fmt.Errorf(".kconfig: program %q: %s+%d reads %s but is not a .kconfig load (%v)", p.Name, fn, at, name, *ins)
 			}
+			var v kconfigVar
+			for _, v = range x.vars {
+				if v.name == name {
+					break
+				}
+			}
+			// A fresh instruction drops cilium's private .kconfig
+			// metadata; the public metadata is carried over.
+			n := asm.Instruction{OpCode: ins.OpCode, Dst: ins.Dst, Src: asm.PseudoMapValue, Offset: ins.Offset, Constant: int64(uint64(v.offset) << 32)}
+			if s := ins.Symbol(); s != "" {
+				n = n.WithSymbol(s)
+			}
+			if src := ins.Source(); src != nil {
+				n = n.WithSource(src)
+			}
+			if f := btf.FuncMetadata(ins); f != nil {
+				n = btf.WithFuncMetadata(n, f)
+			}
+			*ins = n.WithReference(kconfigExtraRef)
 		}
 	}
 	return &x, nil
+}
+
+// funcOffset is a byte offset in a BPF function.
+type funcOffset struct {
+	fn  string
+	off uint64
+}
+
+// externLoads returns, for every relocation of obj's code against a
+// symbol in names, the function and offset of the relocated instruction.
+func externLoads(obj []byte, names map[string]bool) (map[funcOffset]string, error) {
+	f, err := elf.NewFile(bytes.NewReader(obj))
+	if err != nil {
+		return nil, err
+	}
+	syms, err := f.Symbols()
+	if err != nil {
+		return nil, err
+	}
+	sites := map[funcOffset]string{}
+	for _, rs := range f.Sections {
+		if rs.Type != elf.SHT_REL || int(rs.Info) >= len(f.Sections) {
+			continue
+		}
+		target := elf.SectionIndex(rs.Info)
+		if f.Sections[target].Flags&elf.SHF_EXECINSTR == 0 {
+			continue // relocations of BTF, .maps, ...: not code
+		}
+		data, err := rs.Data()
+		if err != nil {
+			return nil, fmt.Errorf("section %s: %w", rs.Name, err)
+		}
+		for i := 0; i+16 <= len(data); i += 16 {
+			at := f.ByteOrder.Uint64(data[i:])
+			sym := f.ByteOrder.Uint64(data[i+8:]) >> 32
+			if sym == 0 || sym > uint64(len(syms)) || !names[syms[sym-1].Name] {
+				continue
+			}
+			fn := ""
+			for _, s := range syms {
+				if elf.ST_TYPE(s.Info) == elf.STT_FUNC && s.Section == target && at >= s.Value && at < s.Value+s.Size {
+					fn = s.Name
+					break
+				}
+			}
+			if fn == "" {
+				return nil, fmt.Errorf("the read of %s at %s+%d is in no function", syms[sym-1].Name, f.Sections[target].Name, at)
+			}
+			sites[funcOffset{fn, at - funcStart(syms, fn, target)}] = syms[sym-1].Name
+		}
+	}
+	return sites, nil
+}
+
+func funcStart(syms []elf.Symbol, fn string, sec elf.SectionIndex) uint64 {
+	for _, s := range syms {
+		if s.Name == fn && s.Section == sec && elf.ST_TYPE(s.Info) == elf.STT_FUNC {
+			return s.Value
+		}
+	}
+	return 0
 }
 
 // kconfigExtraRef marks the redirected instructions until Load associates
