@@ -172,10 +172,7 @@ func usdtSites(path, provider, name string) ([]usdtSite, error) {
 		if f.Machine != elf.EM_X86_64 {
 			return nil, fmt.Errorf("%s: USDT probe %s:%s: the arguments of %s binaries cannot be read: bpfskel parses x86-64 argument specs only", path, provider, name, f.Machine)
 		}
-		pc := n.PC
-		if base != 0 && n.Base != 0 {
-			pc += base - n.Base
-		}
+		pc := usdtPC(n, base)
 		s := usdtSite{note: n}
 		if s.offset, err = fileOffset(f, pc, true); err != nil {
 			return nil, fmt.Errorf("%s: USDT probe %s:%s at %#x: %w", path, provider, name, pc, err)
@@ -203,6 +200,16 @@ func usdtSites(path, provider, name string) ([]usdtSite, error) {
 		return nil, fmt.Errorf("%s has no USDT probe %s:%s; it has %s%s", path, provider, name, strings.Join(have, ", "), more)
 	}
 	return sites, nil
+}
+
+// usdtPC is the address of the probe of n in a binary whose .stapsdt.base
+// section is at base (0: it has none): a prelinked binary moved the
+// section since the note was written, and the probe moved with it.
+func usdtPC(n usdtNote, base uint64) uint64 {
+	if base != 0 && n.Base != 0 {
+		return n.PC + base - n.Base
+	}
+	return n.PC
 }
 
 // fileOffset converts the virtual address addr of f to its offset in the
