@@ -96,14 +96,33 @@ func (s *Spec) Load(opts *LoadOptions) (*Collection, error) {
 	if opts != nil {
 		o = *opts
 	}
-	cs, o, pin, skipped, done, err := s.prepare(o)
+	// The .kconfig externs bpfskel resolves (libbpfcompat.go) live in a
+	// map of their own, which the collection keeps for BindFrozenSection.
+	var kconfig *ebpf.Map
+	if s.kconfigExtra != nil {
+		var err error
+		if kconfig, err = s.kconfigExtra.newMap(); err != nil {
+			return nil, fmt.Errorf("%s: %w", s.name, err)
+		}
+	}
+	cs, o, pin, skipped, done, err := s.prepare(o, kconfig)
 	if err != nil {
+		kconfig.Close()
 		return nil, err
 	}
 	defer done()
 	c, err := newCollectionFromSpec(s.name, cs, o)
 	if err != nil {
+		kconfig.Close()
 		return nil, err
+	}
+	if kconfig != nil {
+		c.kconfig, c.kconfigVars = kconfig, s.kconfigExtra.vars
+		if err := c.adopt(kconfig); err != nil { // closed by Close
+			kconfig.Close()
+			return nil, errors.Join(err, c.Close())
+		}
+		c.kconfigOnly = s.kconfigExtra.only
 	}
 	c.skipped = skipped
 	for section := range s.mirroredLen {
@@ -155,6 +174,12 @@ type Collection struct {
 	links  []ownedLink          // attached links, in attach order
 
 	usdt usdtIDs // the spec indexes of USDT links (usdt.go)
+
+	// kconfig holds the .kconfig externs bpfskel resolved (kconfigVars),
+	// at their offsets in .kconfig; kconfigOnly: they are all of it.
+	kconfig     *ebpf.Map
+	kconfigVars []kconfigVar
+	kconfigOnly bool
 
 	// ops guards the file descriptors of maps and programs: operations
 	// that use them hold it for reading (see enter), Close holds it for

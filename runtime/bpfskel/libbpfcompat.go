@@ -39,12 +39,13 @@ var kconfigExterns = elfweak.ResolvedExterns
 type kconfigExtra struct {
 	size uint32
 	vars []kconfigVar
+	only bool // the section has no other variables
 }
 
 type kconfigVar struct {
-	name   string
-	offset uint32
-	typ    btf.Type
+	name         string
+	offset, size uint32
+	typ          btf.Type
 }
 
 // takeKconfigExtra removes the externs bpfskel resolves from spec's
@@ -68,13 +69,13 @@ func takeKconfigExtra(obj []byte, spec *ebpf.CollectionSpec) (*kconfigExtra, err
 			kept = append(kept, vs)
 			continue
 		}
-		x.vars = append(x.vars, kconfigVar{name: v.Name, offset: vs.Offset, typ: v.Type})
+		x.vars = append(x.vars, kconfigVar{name: v.Name, offset: vs.Offset, size: vs.Size, typ: v.Type})
 		names[v.Name] = true
 	}
 	if len(x.vars) == 0 {
 		return nil, nil
 	}
-	x.size = ds.Size
+	x.size, x.only = ds.Size, len(kept) == 0
 	// cilium/ebpf marks the instructions that read a .kconfig extern with
 	// private metadata only (not even a reference name), so they are found
 	// through the object's relocations: function and offset in it.

@@ -393,7 +393,7 @@ func (s *Spec) SetKernelBTF(path string) error {
 
 // prepare applies the open-phase settings: it returns the spec to load
 // (sharing what did not change), the options, and what to do after the load.
-func (s *Spec) prepare(opts LoadOptions) (*ebpf.CollectionSpec, LoadOptions, []*MapSpec, []string, func(), error) {
+func (s *Spec) prepare(opts LoadOptions, kconfig *ebpf.Map) (*ebpf.CollectionSpec, LoadOptions, []*MapSpec, []string, func(), error) {
 	cs := s.spec
 	var cleanup []func()
 	done := func() {
@@ -455,14 +455,9 @@ func (s *Spec) prepare(opts LoadOptions) (*ebpf.CollectionSpec, LoadOptions, []*
 		slices.Sort(skipped)
 	}
 
-	if s.kconfigExtra != nil {
-		m, err := s.kconfigExtra.newMap()
-		if err != nil {
-			done()
-			return nil, opts, nil, nil, nil, fmt.Errorf("%s: %w", s.name, err)
-		}
-		cleanup = append(cleanup, func() { m.Close() })
-		if cs, err = withKconfigExtra(cs, m); err != nil {
+	if kconfig != nil {
+		var err error
+		if cs, err = withKconfigExtra(cs, kconfig); err != nil {
 			done()
 			return nil, opts, nil, nil, nil, fmt.Errorf("%s: %w", s.name, err)
 		}

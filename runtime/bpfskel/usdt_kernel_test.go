@@ -267,3 +267,40 @@ func TestUSDTAttachFailureLeavesNothing(t *testing.T) {
 		t.Errorf("after failed attaches: %d links, spec ids in use %v", n, used)
 	}
 }
+
+// usdtKconfig mirrors .kconfig of testdata/usdt.bpf.o as cilium/ebpf lays
+// it out: 5 bytes, CONFIG_HZ unaligned-safe as bytes.
+type usdtKconfig struct {
+	Hz           [4]byte
+	HasBPFCookie uint8
+}
+
+// TestUSDTKconfig: LINUX_HAS_BPF_COOKIE, which bpfskel resolves, and
+// CONFIG_HZ, which cilium/ebpf resolves, share .kconfig; the program sees
+// both right (this kernel has BPF cookies), and so does Go through the
+// frozen section.
+func TestUSDTKconfig(t *testing.T) {
+	c, _ := loadUSDT(t)
+	b := NewBinder(c)
+	p := BindProgram(b, "copy_kconfig")
+	kc := BindFrozenSection[usdtKconfig](b, ".kconfig")
+	mustBind(t, b)
+	if _, err := p.TestRun(nil); err != nil {
+		t.Fatal(err)
+	}
+	var seen [8]byte
+	if err := c.Collection().Maps[".bss"].Lookup(uint32(0), &seen); err != nil {
+		t.Fatal(err)
+	}
+	hz, cookie := int32(binary.NativeEndian.Uint32(seen[:])), seen[4]
+	if hz <= 0 || cookie != 1 {
+		t.Errorf("the program saw CONFIG_HZ %d, LINUX_HAS_BPF_COOKIE %d; want CONFIG_HZ > 0 and 1", hz, cookie)
+	}
+	got, err := kc.Get()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int32(binary.NativeEndian.Uint32(got.Hz[:])) != hz || got.HasBPFCookie != 1 {
+		t.Errorf(".kconfig from Go = %+v, want CONFIG_HZ %d and LINUX_HAS_BPF_COOKIE 1", got, hz)
+	}
+}

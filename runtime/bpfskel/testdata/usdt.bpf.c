@@ -97,4 +97,22 @@ int BPF_KPROBE(uprobe_add, int a, int b)
 	return record(ctx, PROBE_ADD, a, b, 0, 0);
 }
 
+// .kconfig holds CONFIG_HZ, which cilium/ebpf resolves, beside
+// usdt.bpf.h's LINUX_HAS_BPF_COOKIE, which bpfskel resolves: the test run
+// of copy_kconfig shows the program sees both right.
+extern int CONFIG_HZ __kconfig;
+
+struct {
+	__s32 hz;
+	__u8 has_bpf_cookie;
+} seen_kconfig;
+
+SEC("raw_tp")
+int copy_kconfig(void *ctx)
+{
+	seen_kconfig.hz = CONFIG_HZ;
+	seen_kconfig.has_bpf_cookie = LINUX_HAS_BPF_COOKIE;
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";
