@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/cilium/ebpf/btf"
 )
 
 // TestOpenLoaderRefused: an object cilium/ebpf refuses (typed __ksym
@@ -55,6 +57,19 @@ func TestOpenWeakUSDT(t *testing.T) {
 		if s.CollectionSpec().Maps[m] == nil {
 			t.Errorf("map %s missing", m)
 		}
+	}
+	// bpf_usdt_arg is __weak __hidden: static linkage, as libbpf gives it,
+	// so the verifier checks it in its callers' context.
+	linkage := map[btf.FuncLinkage]int{}
+	for _, p := range s.CollectionSpec().Programs {
+		for i := range p.Instructions {
+			if fn := btf.FuncMetadata(&p.Instructions[i]); fn != nil && fn.Name == "bpf_usdt_arg" {
+				linkage[fn.Linkage]++
+			}
+		}
+	}
+	if linkage[btf.StaticFunc] == 0 || linkage[btf.GlobalFunc] != 0 {
+		t.Errorf("bpf_usdt_arg linkages %v, want static only", linkage)
 	}
 	if s.kconfigExtra == nil || len(s.kconfigExtra.vars) != 1 || s.kconfigExtra.vars[0].name != "LINUX_HAS_BPF_COOKIE" {
 		t.Errorf("kconfigExtra = %+v, want LINUX_HAS_BPF_COOKIE taken over", s.kconfigExtra)

@@ -259,8 +259,9 @@ func (p *ProbeProgram) isReturn() bool {
 }
 
 // AttachUprobe attaches the program to symbol in the executable or
-// library at binary (a uretprobe section makes it a return probe). opts may
-// be nil. The link belongs to the skeleton.
+// library at binary (a uretprobe section makes it a return probe). binary
+// is found as libbpf finds it (see [ProbeProgram.AttachUSDT]). opts may be
+// nil. The link belongs to the skeleton.
 func (p *ProbeProgram) AttachUprobe(binary, symbol string, opts *UprobeOptions) (link.Link, error) {
 	if p == nil || p.p == nil {
 		return nil, errNilProgram
@@ -270,7 +271,11 @@ func (p *ProbeProgram) AttachUprobe(binary, symbol string, opts *UprobeOptions) 
 		return nil, closedErr("program", p.name, "attach")
 	}
 	defer p.owner.exit()
-	ex, err := link.OpenExecutable(binary)
+	path, err := resolveBinary(binary)
+	if err != nil {
+		return nil, fmt.Errorf("program %q: uprobe: %w", p.name, err)
+	}
+	ex, err := link.OpenExecutable(path)
 	if err != nil {
 		return nil, fmt.Errorf("program %q: uprobe: %w", p.name, err)
 	}

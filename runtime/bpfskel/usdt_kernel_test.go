@@ -304,3 +304,33 @@ func TestUSDTKconfig(t *testing.T) {
 		t.Errorf(".kconfig from Go = %+v, want CONFIG_HZ %d and LINUX_HAS_BPF_COOKIE 1", got, hz)
 	}
 }
+
+// TestUSDTAutoAttachAllOrNothing: when one usdt section's binary cannot
+// be found, Attach names the program, its section and where it searched,
+// and closes what it attached before (a uprobe and two USDT probes, whose
+// specs are freed).
+func TestUSDTAutoAttachAllOrNothing(t *testing.T) {
+	c, rd := loadUSDT(t)
+	t.Setenv("PATH", t.TempDir()) // usdt/usdt_target:... is not found
+	err := c.Attach()
+	for _, want := range []string{`program "usdt_reg" (section "usdt/usdt_target:bpfskel:reg")`, `executable "usdt_target" not found in PATH`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Attach = %v, want an error containing %q", err, want)
+		}
+	}
+	c.mu.Lock()
+	n := len(c.links)
+	c.mu.Unlock()
+	c.usdt.mu.Lock()
+	used := slices.Contains(c.usdt.used, true)
+	c.usdt.mu.Unlock()
+	if n != 0 || used {
+		t.Errorf("after the failed Attach: %d links, spec ids in use %v", n, used)
+	}
+	if out := runTarget(t, "1"); out != "sema=0" {
+		t.Errorf("after the failed Attach the target says %q, want sema=0", out)
+	}
+	if recs := drain(t, rd); len(recs) != 0 {
+		t.Errorf("records after the failed Attach: %+v", recs)
+	}
+}
