@@ -74,6 +74,10 @@ func Open(name string, elf []byte) (*Spec, error) {
 // CollectionSpec returns the cilium/ebpf description of the object. It is
 // the escape hatch for changes before loading, such as setting constants in
 // .rodata or resizing maps; changes affect later calls to [Spec.Load].
+// When the object reads a .kconfig extern cilium/ebpf does not resolve
+// (LINUX_HAS_BPF_COOKIE, from libbpf's usdt.bpf.h), its instructions refer
+// to a map only [Spec.Load] supplies: load such a spec with Spec.Load, not
+// with ebpf.NewCollection.
 func (s *Spec) CollectionSpec() *ebpf.CollectionSpec {
 	if s == nil {
 		return nil

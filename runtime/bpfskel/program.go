@@ -337,7 +337,7 @@ func (p *ProbeProgram) AttachUSDT(binary, provider, name string, opts *USDTOptio
 	}
 	l, err := p.owner.attachUSDT(p.p, binary, provider, name, o.PID, o.Cookie)
 	if err != nil {
-		return nil, fmt.Errorf("program %q (section %q): %w", p.name, p.section, err)
+		return nil, attachError(p.name, p.section, p.p.Type(), err)
 	}
 	return p.attach(fmt.Sprintf("usdt %s:%s:%s", binary, provider, name), l, nil)
 }
