@@ -12,7 +12,7 @@
 #   make demo         run examples/hello (needs no compiler)
 #   make check-stale  fail when committed objects or generated files are stale
 #   make fuzz         fuzz btfmodel.Load, the generator, the runtime's Open and
-#                     its decoders, FUZZTIME each (default 60s)
+#                     its decoders and USDT note parser, FUZZTIME each (default 60s)
 #   make bench        map benchmarks: Go (bpfskel, cilium/ebpf, raw syscall)
 #                     and the C libbpf references in one table
 #
@@ -173,6 +173,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1x ./runtime/bpfskel
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1x ./runtime/bpfskel
 	$(GO) test -run '^$$' -fuzz '^FuzzBits$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1x ./runtime/bpfskel
+	$(GO) test -run '^$$' -fuzz '^FuzzUSDTNotes$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1x ./runtime/bpfskel
 
 # Go and C map benchmarks side by side (scripts/bench.sh; BENCH, BENCH_COUNT
 # and BENCHTIME narrow or lengthen the run).

@@ -206,6 +206,9 @@ func haveBPFCookie() (bool, error) {
 func (x *kconfigExtra) value() ([]byte, error) {
 	data := make([]byte, x.size)
 	for _, v := range x.vars {
+		if v.offset >= x.size {
+			return nil, fmt.Errorf(".kconfig: %s at offset %d lies past the section's %d bytes", v.name, v.offset, x.size)
+		}
 		switch v.name {
 		case kconfigBPFCookie:
 			in, ok := btf.UnderlyingType(v.typ).(*btf.Int)

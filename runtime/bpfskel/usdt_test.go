@@ -295,3 +295,28 @@ func TestResolveBinary(t *testing.T) {
 		t.Errorf("libc.so.6 resolved to %s: %v", p, err)
 	}
 }
+
+// FuzzUSDTNotes: the note and argument parsers take any bytes from a
+// binary without panicking.
+func FuzzUSDTNotes(f *testing.F) {
+	ef, err := elf.Open(usdtTarget)
+	if err != nil {
+		f.Fatal(err)
+	}
+	data, err := ef.Section(".note.stapsdt").Data()
+	ef.Close()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(data)
+	f.Add(data[:len(data)/2])
+	f.Fuzz(func(t *testing.T, data []byte) {
+		notes, err := parseUSDTNotes(data, binary.LittleEndian, 8)
+		if err != nil {
+			return
+		}
+		for _, n := range notes {
+			parseUSDTArgs(n.Args)
+		}
+	})
+}
