@@ -149,7 +149,7 @@ type usdtSite struct {
 func usdtSites(path, provider, name string) ([]usdtSite, error) {
 	f, err := elf.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	defer f.Close()
 	notes, err := readUSDTNotes(f)
