@@ -2,8 +2,9 @@
 #
 #   make setup        install the BPF toolchain (apt, when missing) and mount
 #                     bpffs and tracefs: scripts/setup.sh --build
-#   make objects      rebuild every *.bpf.o under examples/, testdata/golden/
-#                     and testdata/realworld/ from its C, byte for byte
+#   make objects      rebuild every *.bpf.o under examples/, testdata/golden/,
+#                     runtime/*/testdata/ and testdata/realworld/ from its C,
+#                     and the USDT tests' user-space target, byte for byte
 #                     reproducibly (the real-world suite needs bpftool)
 #   make generate     go generate, then rewrite the golden files (gen's, and
 #                     the CLI's inspect output and error messages)

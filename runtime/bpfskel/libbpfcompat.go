@@ -26,8 +26,9 @@ import (
 // the .kconfig Datasec cilium resolves, and turns each instruction that
 // loads the address of one into a load from a small array map of
 // bpfskel's, at the same offset; at Load it creates that map, fills it and
-// freezes it (so the verifier sees constants and prunes dead branches, as
-// with libbpf's .kconfig), and hands it to the programs.
+// freezes it (a frozen BPF_F_RDONLY_PROG map: the verifier reads its
+// values as constants, as with libbpf's .kconfig), and hands it to the
+// programs. The collection keeps it for BindFrozenSection (frozen.go).
 const kconfigBPFCookie = "LINUX_HAS_BPF_COOKIE"
 
 // kconfigExterns are the externs bpfskel resolves; they may be bound weak
