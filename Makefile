@@ -2,8 +2,9 @@
 #
 #   make setup        install the BPF toolchain (apt, when missing) and mount
 #                     bpffs and tracefs: scripts/setup.sh --build
-#   make objects      rebuild every *.bpf.o under examples/, testdata/golden/
-#                     and testdata/realworld/ from its C, byte for byte
+#   make objects      rebuild every *.bpf.o under examples/, testdata/golden/,
+#                     runtime/*/testdata/ and testdata/realworld/ from its C,
+#                     and the USDT tests' user-space target, byte for byte
 #                     reproducibly (the real-world suite needs bpftool)
 #   make generate     go generate, then rewrite the golden files (gen's, and
 #                     the CLI's inspect output and error messages)
@@ -12,7 +13,7 @@
 #   make demo         run examples/hello (needs no compiler)
 #   make check-stale  fail when committed objects or generated files are stale
 #   make fuzz         fuzz btfmodel.Load, the generator, the runtime's Open and
-#                     its decoders, FUZZTIME each (default 60s)
+#                     its decoders and USDT note parser, FUZZTIME each (default 60s)
 #   make bench        map benchmarks: Go (bpfskel, cilium/ebpf, raw syscall)
 #                     and the C libbpf references in one table
 #
@@ -81,6 +82,20 @@ testdata/realworld/linked/linked.bpf.o: $(LINKED_PARTS) FORCE | $(VMLINUX_H)
 	$(STRIP) --strip-debug ../linked.bpf.o.tmp -o ../linked.bpf.o.tmp2 && \
 	rm -f ../linked.bpf.o.tmp && mv -f ../linked.bpf.o.tmp2 ../linked.bpf.o
 
+# The user-space target of the runtime's USDT and uprobe tests: a program
+# with <sys/sdt.h> probes (systemtap-sdt-dev), built by the pinned gcc,
+# which places probe arguments in registers, stack slots and constants
+# (clang-19 puts them all in memory). Built from inside its directory
+# without -g, so no path reaches the binary; not stripped, so a uprobe can
+# name its functions. Committed like the objects.
+USER_CC ?= gcc-12
+USDT_TARGET := runtime/bpfskel/testdata/usdt_target
+$(USDT_TARGET): $(USDT_TARGET).c $(USDT_TARGET)_sema.c FORCE
+	@echo "  CC      $@"
+	@cd $(dir $@) && \
+	  $(USER_CC) -O2 -Wall -o $(notdir $@).tmp $(notdir $@).c $(notdir $@)_sema.c && \
+	  mv -f $(notdir $@).tmp $(notdir $@)
+
 # The big-endian golden case: the same C, for a big-endian BPF target.
 testdata/golden/bigendian/bigendian.bpf.o: BPF_TARGET = bpfeb
 testdata/golden/layoutbe/layoutbe.bpf.o: BPF_TARGET = bpfeb
@@ -89,7 +104,7 @@ testdata/golden/layoutbe/layoutbe.bpf.o: BPF_TARGET = bpfeb
 
 all: objects
 
-objects: $(BPF_OBJS)
+objects: $(BPF_OBJS) $(USDT_TARGET)
 
 # FORCE: always rebuild. Sources include each other (testdata/golden/hello
 # includes examples/hello) and a fresh clone has meaningless timestamps; the
@@ -159,6 +174,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1x ./runtime/bpfskel
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1x ./runtime/bpfskel
 	$(GO) test -run '^$$' -fuzz '^FuzzBits$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1x ./runtime/bpfskel
+	$(GO) test -run '^$$' -fuzz '^FuzzUSDTNotes$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1x ./runtime/bpfskel
 
 # Go and C map benchmarks side by side (scripts/bench.sh; BENCH, BENCH_COUNT
 # and BENCHTIME narrow or lengthen the run).

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/bpfskel/bpfskel/internal/elfcheck"
+	"github.com/bpfskel/bpfskel/internal/elfweak"
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
 )
@@ -56,7 +57,13 @@ func load(file string, data []byte, opts Options) (*Object, error) {
 	if err := checkBTF(data); err != nil {
 		return nil, err
 	}
-	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(data))
+	// The runtime's Open parses a copy with defined weak symbols bound
+	// global (cilium/ebpf v0.22 refuses weak maps): read what it reads.
+	parsed, _, err := elfweak.Global(data, elfweak.ResolvedExterns)
+	if err != nil {
+		return nil, err
+	}
+	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(parsed))
 	var loaderErr error
 	if err != nil {
 		// Generation must not depend on program relocation: read what the

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/bpfskel/bpfskel/internal/elfweak"
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
 )
@@ -81,7 +82,13 @@ func Inspect(file string, data []byte) (*Overview, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(data))
+	// The runtime's Open parses a copy with defined weak symbols bound
+	// global (cilium/ebpf v0.22 refuses weak maps): read what it reads.
+	parsed, _, err := elfweak.Global(data, elfweak.ResolvedExterns)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(parsed))
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading the BPF object: %w", file, err)
 	}

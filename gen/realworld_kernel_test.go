@@ -3,7 +3,10 @@ package gen_test
 import (
 	"encoding/binary"
 	"errors"
+	"os"
+	"os/exec"
 	"testing"
+	"time"
 
 	"github.com/bpfskel/bpfskel/runtime/bpfskel"
 	"github.com/bpfskel/bpfskel/testdata/realworld/globals"
@@ -120,14 +123,67 @@ func TestRealWorldXDPInKernel(t *testing.T) {
 	}
 }
 
-// TestRealWorldLoaderRefused: the skeleton of an object cilium/ebpf refuses
-// compiles (its types are usable) and Open says why it cannot load.
-func TestRealWorldLoaderRefused(t *testing.T) {
-	var ro usdt.Rodata // the const volatile configuration, mirrored from BTF
-	ro.MyPid = 1
-	_ = ro
-	_, err := usdt.Open()
-	if !errors.Is(err, bpfskel.ErrLoaderRefused) {
-		t.Fatalf("usdt.Open() = %v, want an error wrapping bpfskel.ErrLoaderRefused", err)
+// TestRealWorldUSDT: the skeleton of an object built on libbpf's
+// usdt.bpf.h (__weak maps, __hidden helpers, LINUX_HAS_BPF_COOKIE) loads,
+// and its usdt program attached with AttachUSDT to the runtime's test
+// target reads the probe's arguments, the argument count and the cookie.
+func TestRealWorldUSDT(t *testing.T) {
+	skel := mustLoad(t, usdt.Load)
+	rd, err := skel.Maps.Calls.NewReader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	// LINUX_HAS_BPF_COOKIE, which the runtime resolves itself, read from
+	// Go: this kernel has BPF cookies.
+	kc, err := skel.Kconfig.Get()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !kc.LINUX_HAS_BPF_COOKIE {
+		t.Errorf(".kconfig = %+v, want LINUX_HAS_BPF_COOKIE true", kc)
+	}
+	const target = "../runtime/bpfskel/testdata/usdt_target"
+	if _, err := skel.Programs.UsdtManualAttach.AttachUSDT(target, "bpfskel", "reg", &bpfskel.USDTOptions{Cookie: 99}); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(target, "2")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	// struct call of usdt.bpf.c: BTF does not describe it (no global, map
+	// or function uses the type), so the records are raw.
+	type call struct {
+		Pid     uint32
+		ArgInt  int32
+		ArgLong int64
+		Cookie  uint64
+		Probe   [16]byte
+	}
+	var got []call
+	rd.SetDeadline(time.Now().Add(100 * time.Millisecond))
+	for {
+		raw, err := rd.ReadRaw()
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c call
+		if _, err := binary.Decode(raw, binary.NativeEndian, &c); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, c)
+	}
+	if len(got) != 2 {
+		t.Fatalf("%d records, want 2 (the target fires bpfskel:reg twice): %+v", len(got), got)
+	}
+	for i, c := range got {
+		// usdt_manual_attach: x is the first argument, y the second plus
+		// bpf_usdt_arg_cnt (3).
+		if c.Pid != uint32(cmd.Process.Pid) || c.ArgInt != int32(7+i) || c.ArgLong != -5000000000+3 || c.Cookie != 99 {
+			t.Errorf("record %d = %+v, want pid %d, arg_int %d, arg_long %d, cookie 99", i, c, cmd.Process.Pid, 7+i, -5000000000+3)
+		}
 	}
 }

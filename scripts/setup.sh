@@ -27,6 +27,8 @@ BUILD_PACKAGES=(
 	bpftool          # bpftool btf dump, prog loadall
 	make
 	git              # make check-stale
+	gcc-12           # runtime/bpfskel/testdata/usdt_target, the USDT tests' program
+	systemtap-sdt-dev # <sys/sdt.h>, the USDT probes of usdt_target
 )
 
 usage() {

@@ -57,8 +57,14 @@ func (c *Collection) addLinks(links ...ownedLink) error {
 // fentry/FUNC, fexit/FUNC, fmod_ret/FUNC, lsm/HOOK, iter/NAME; and every
 // struct_ops map. Programs whose section names no target (xdp, tc,
 // cgroup/*, a bare kprobe, ...) and programs not loaded are skipped: attach
-// them with the methods of their handles. usdt sections are recognised but
-// fail: cilium/ebpf has no USDT support.
+// them with the methods of their handles. usdt/BINARY:PROVIDER:NAME (and
+// usdt.s) attaches a uprobe at every site of the probe, for programs
+// written with libbpf's <bpf/usdt.bpf.h>, on x86-64 binaries and kernels
+// with BPF cookies (Linux 5.15): see [ProbeProgram.AttachUSDT]. The
+// BINARY of a uprobe or usdt section is found as libbpf finds it: a name
+// with a '/' is a path (a relative one from the working directory), a bare
+// library name (libc.so.6) is searched in LD_LIBRARY_PATH and the library
+// directories, any other bare name in PATH.
 //
 // The links belong to the collection: [Collection.Detach] and
 // [Collection.Close] close them. Programs attached by an earlier Attach are
@@ -108,7 +114,12 @@ func (c *Collection) Attach() error {
 			continue
 		}
 		prog := c.coll.Programs[name]
-		l, err := autoAttachProgram(prog, a)
+		var l link.Link
+		if a.Kind == attachUSDT {
+			l, err = c.attachUSDT(prog, a.Path, a.Group, a.Name, 0, 0)
+		} else {
+			l, err = autoAttachProgram(prog, a)
+		}
 		if err != nil {
 			return fail(attachError(name, sec, prog.Type(), err))
 		}
@@ -190,7 +201,11 @@ func autoAttachProgram(prog *ebpf.Program, a autoAttach) (link.Link, error) {
 		}
 		return link.KprobeMulti(prog, opts)
 	case attachUprobe, attachUretprobe:
-		ex, err := link.OpenExecutable(a.Path)
+		path, err := resolveBinary(a.Path)
+		if err != nil {
+			return nil, err
+		}
+		ex, err := link.OpenExecutable(path)
 		if err != nil {
 			return nil, err
 		}
@@ -199,11 +214,15 @@ func autoAttachProgram(prog *ebpf.Program, a autoAttach) (link.Link, error) {
 		}
 		return ex.Uprobe(a.Symbol, prog, &link.UprobeOptions{Offset: a.Offset})
 	case attachUprobeMulti, attachUretprobeMulti:
-		syms, err := binaryFunctions(a.Path, a.Symbol)
+		path, err := resolveBinary(a.Path)
 		if err != nil {
 			return nil, err
 		}
-		ex, err := link.OpenExecutable(a.Path)
+		syms, err := binaryFunctions(path, a.Symbol)
+		if err != nil {
+			return nil, err
+		}
+		ex, err := link.OpenExecutable(path)
 		if err != nil {
 			return nil, err
 		}
@@ -211,9 +230,6 @@ func autoAttachProgram(prog *ebpf.Program, a autoAttach) (link.Link, error) {
 			return ex.UretprobeMulti(syms, prog, nil)
 		}
 		return ex.UprobeMulti(syms, prog, nil)
-	case attachUSDT:
-		return nil, fmt.Errorf("usdt %s:%s:%s: %w: cilium/ebpf has no USDT support; attach a uprobe at the probe's address instead",
-			a.Path, a.Group, a.Name, ebpf.ErrNotSupported)
 	case attachTracepoint:
 		return link.Tracepoint(a.Group, a.Name, prog, nil)
 	case attachRawTracepoint:

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/bpfskel/bpfskel/internal/elfcheck"
+	"github.com/bpfskel/bpfskel/internal/elfweak"
 	"github.com/cilium/ebpf"
 )
 
@@ -50,21 +51,39 @@ func Open(name string, elf []byte) (*Spec, error) {
 	if _, err := elfcheck.Check(elf); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return open(name, elf)
+	// A copy with defined weak symbols bound global: cilium/ebpf v0.22
+	// refuses weak map symbols, which libbpf's usdt.bpf.h defines.
+	obj, _, err := elfweak.Global(elf, kconfigExterns)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return open(name, elf, obj)
 }
 
-// open parses an object that passed elfcheck.Check.
-func open(name string, elf []byte) (*Spec, error) {
-	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(elf))
+// open parses obj, which is elf (checked by elfcheck.Check) after
+// elfweak.Global.
+func open(name string, elf, obj []byte) (*Spec, error) {
+	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(obj))
 	if err != nil {
 		return nil, openError(name, elf, err)
 	}
-	return &Spec{name: name, spec: spec}, nil
+	if err := staticHiddenFuncs(obj, spec); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	kx, err := takeKconfigExtra(obj, spec)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &Spec{name: name, spec: spec, kconfigExtra: kx}, nil
 }
 
 // CollectionSpec returns the cilium/ebpf description of the object. It is
 // the escape hatch for changes before loading, such as setting constants in
 // .rodata or resizing maps; changes affect later calls to [Spec.Load].
+// When the object reads a .kconfig extern cilium/ebpf does not resolve
+// (LINUX_HAS_BPF_COOKIE, from libbpf's usdt.bpf.h), its instructions refer
+// to a map only [Spec.Load] supplies: load such a spec with Spec.Load, not
+// with ebpf.NewCollection.
 func (s *Spec) CollectionSpec() *ebpf.CollectionSpec {
 	if s == nil {
 		return nil
@@ -87,14 +106,33 @@ func (s *Spec) Load(opts *LoadOptions) (*Collection, error) {
 	if opts != nil {
 		o = *opts
 	}
-	cs, o, pin, skipped, done, err := s.prepare(o)
+	// The .kconfig externs bpfskel resolves (libbpfcompat.go) live in a
+	// map of their own, which the collection keeps for BindFrozenSection.
+	var kconfig *ebpf.Map
+	if s.kconfigExtra != nil {
+		var err error
+		if kconfig, err = s.kconfigExtra.newMap(); err != nil {
+			return nil, fmt.Errorf("%s: %w", s.name, err)
+		}
+	}
+	cs, o, pin, skipped, done, err := s.prepare(o, kconfig)
 	if err != nil {
+		kconfig.Close()
 		return nil, err
 	}
 	defer done()
 	c, err := newCollectionFromSpec(s.name, cs, o)
 	if err != nil {
+		kconfig.Close()
 		return nil, err
+	}
+	if kconfig != nil {
+		c.kconfig, c.kconfigVars = kconfig, s.kconfigExtra.vars
+		if err := c.adopt(kconfig); err != nil { // closed by Close
+			kconfig.Close()
+			return nil, errors.Join(err, c.Close())
+		}
+		c.kconfigOnly = s.kconfigExtra.only
 	}
 	c.skipped = skipped
 	for section := range s.mirroredLen {
@@ -144,6 +182,14 @@ type Collection struct {
 	seq    uint64
 	views  map[io.Closer]uint64 // open views, with their creation order
 	links  []ownedLink          // attached links, in attach order
+
+	usdt usdtIDs // the spec indexes of USDT links (usdt.go)
+
+	// kconfig holds the .kconfig externs bpfskel resolved (kconfigVars),
+	// at their offsets in .kconfig; kconfigOnly: they are all of it.
+	kconfig     *ebpf.Map
+	kconfigVars []kconfigVar
+	kconfigOnly bool
 
 	// ops guards the file descriptors of maps and programs: operations
 	// that use them hold it for reading (see enter), Close holds it for

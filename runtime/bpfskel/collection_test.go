@@ -47,6 +47,13 @@ func FuzzOpen(f *testing.F) {
 	f.Add(elf)
 	f.Add(elf[:len(elf)/2])
 	f.Add([]byte("\x7fELF"))
+	// usdt.bpf.h's weak symbols, hidden functions and LINUX_HAS_BPF_COOKIE
+	// take Open through libbpfcompat.go.
+	usdt, err := os.ReadFile("testdata/usdt.bpf.o")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(usdt)
 	f.Fuzz(func(t *testing.T, elf []byte) {
 		spec, err := Open("fuzz.bpf.o", elf)
 		if err != nil && !strings.HasPrefix(err.Error(), "fuzz.bpf.o: ") {

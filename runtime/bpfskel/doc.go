@@ -33,9 +33,10 @@
 //     and [Binder.Err] reports every mismatch at once. A program whose
 //     autoload was off binds as nil without an error.
 //  5. [Collection.Attach] attaches every program whose section names its
-//     target, the way libbpf's skeletons do, and every struct_ops map;
-//     the attach methods of program handles attach to targets the user
-//     names. The collection owns every link: [Collection.Detach] closes
+//     target, the way libbpf's skeletons do (usdt/BINARY:PROVIDER:NAME
+//     too, for programs written with libbpf's usdt.bpf.h), and every
+//     struct_ops map; the attach methods of program handles attach to
+//     targets the user names ([ProbeProgram.AttachUSDT] among them). The collection owns every link: [Collection.Detach] closes
 //     them, and [Collection.Close] closes links, programs, views and maps,
 //     in that order.
 //

@@ -19,6 +19,11 @@ import (
 // freeze.
 type FrozenSection[T any] struct {
 	m Map[uint32, T]
+	// extra holds the .kconfig externs bpfskel resolves itself
+	// (libbpfcompat.go), at their offsets in the section; Get copies vars
+	// from it over what m holds.
+	extra *Map[uint32, T]
+	vars  []kconfigVar
 }
 
 // Get returns the section's values as the loader filled them.
@@ -28,8 +33,25 @@ func (s *FrozenSection[T]) Get() (T, error) {
 		return v, errNilMap
 	}
 	var zero uint32
-	err := s.m.lookup(noescape(unsafe.Pointer(&zero)), noescape(unsafe.Pointer(&v)))
-	return v, err
+	if err := s.m.lookup(noescape(unsafe.Pointer(&zero)), noescape(unsafe.Pointer(&v))); err != nil {
+		return v, err
+	}
+	if s.extra != nil {
+		var x T
+		if err := s.extra.lookup(noescape(unsafe.Pointer(&zero)), noescape(unsafe.Pointer(&x))); err != nil {
+			return v, err
+		}
+		dst := unsafe.Slice((*byte)(unsafe.Pointer(&v)), unsafe.Sizeof(v))
+		src := unsafe.Slice((*byte)(unsafe.Pointer(&x)), unsafe.Sizeof(x))
+		for _, kv := range s.vars {
+			if uint64(kv.offset) >= uint64(len(dst)) {
+				continue
+			}
+			end := min(uint64(kv.offset)+uint64(kv.size), uint64(len(dst)))
+			copy(dst[kv.offset:end], src[kv.offset:end])
+		}
+	}
+	return v, nil
 }
 
 // BindFrozenSection returns the section called name (".kconfig") as a
@@ -47,15 +69,22 @@ func BindFrozenSection[T any](b *Binder, name string) *FrozenSection[T] {
 	if coll == nil {
 		return nil
 	}
-	m, err := programMap(coll, name)
-	if err != nil {
-		b.fail("section %q: %w", name, err)
-		return nil
-	}
-	if err := b.c.adopt(m); err != nil {
-		m.Close()
-		b.fail("section %q: %w", name, err)
-		return nil
+	var m *ebpf.Map
+	if name == ".kconfig" && b.c.kconfigOnly {
+		// Every variable is one bpfskel resolves: no program reads
+		// cilium/ebpf's .kconfig.
+		m = b.c.kconfig
+	} else {
+		var err error
+		if m, err = programMap(coll, name); err != nil {
+			b.fail("section %q: %w", name, err)
+			return nil
+		}
+		if err := b.c.adopt(m); err != nil {
+			m.Close()
+			b.fail("section %q: %w", name, err)
+			return nil
+		}
 	}
 	var v T
 	ok := b.checkPlain(name, "section", reflect.TypeFor[T]())
@@ -67,10 +96,16 @@ func BindFrozenSection[T any](b *Binder, name string) *FrozenSection[T] {
 	if !ok {
 		return nil
 	}
-	return &FrozenSection[T]{m: Map[uint32, T]{
-		m: m, name: name, coll: b.c,
-		errMiss: fmt.Errorf("section %q: lookup: %w", name, ebpf.ErrKeyNotExist),
-	}}
+	errMiss := fmt.Errorf("section %q: lookup: %w", name, ebpf.ErrKeyNotExist)
+	fs := &FrozenSection[T]{m: Map[uint32, T]{m: m, name: name, coll: b.c, errMiss: errMiss}}
+	if name == ".kconfig" && b.c.kconfig != nil && m != b.c.kconfig {
+		if !b.checkSize(name, "value", unsafe.Sizeof(v), b.c.kconfig.ValueSize()) {
+			return nil
+		}
+		fs.extra = &Map[uint32, T]{m: b.c.kconfig, name: name, coll: b.c, errMiss: errMiss}
+		fs.vars = b.c.kconfigVars
+	}
+	return fs
 }
 
 // programMap opens the map called name that a program of coll uses.

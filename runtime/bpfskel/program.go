@@ -259,8 +259,9 @@ func (p *ProbeProgram) isReturn() bool {
 }
 
 // AttachUprobe attaches the program to symbol in the executable or
-// library at binary (a uretprobe section makes it a return probe). opts may
-// be nil. The link belongs to the skeleton.
+// library at binary (a uretprobe section makes it a return probe). binary
+// is found as libbpf finds it (see [ProbeProgram.AttachUSDT]). opts may be
+// nil. The link belongs to the skeleton.
 func (p *ProbeProgram) AttachUprobe(binary, symbol string, opts *UprobeOptions) (link.Link, error) {
 	if p == nil || p.p == nil {
 		return nil, errNilProgram
@@ -270,7 +271,11 @@ func (p *ProbeProgram) AttachUprobe(binary, symbol string, opts *UprobeOptions) 
 		return nil, closedErr("program", p.name, "attach")
 	}
 	defer p.owner.exit()
-	ex, err := link.OpenExecutable(binary)
+	path, err := resolveBinary(binary)
+	if err != nil {
+		return nil, fmt.Errorf("program %q: uprobe: %w", p.name, err)
+	}
+	ex, err := link.OpenExecutable(path)
 	if err != nil {
 		return nil, fmt.Errorf("program %q: uprobe: %w", p.name, err)
 	}
@@ -290,6 +295,51 @@ func (p *ProbeProgram) AttachUprobe(binary, symbol string, opts *UprobeOptions) 
 		l, err = ex.Uprobe(symbol, p.p, &o)
 	}
 	return p.attach(fmt.Sprintf("uprobe %s:%s", binary, symbol), l, err)
+}
+
+// USDTOptions are the optional parts of a USDT target.
+type USDTOptions struct {
+	// PID limits the probe to one process; 0 is every process running the
+	// binary.
+	PID int
+	// Cookie is what bpf_usdt_cookie returns in the program for this
+	// attachment.
+	Cookie uint64
+}
+
+// AttachUSDT attaches the program, written with libbpf's
+// <bpf/usdt.bpf.h> (BPF_USDT, bpf_usdt_arg), to every site of the USDT
+// probe provider:name (<sys/sdt.h>'s STAP_PROBE) in the executable or
+// library binary. binary is found as libbpf finds it: a name with a '/'
+// is a path, a bare library name (libc.so.6) is searched in
+// LD_LIBRARY_PATH and the library directories, any other bare name in
+// PATH. A probe with a semaphore is enabled while attached (the kernel
+// increments the semaphore). opts may be nil. It needs BPF cookies (Linux
+// 5.15) and reads the argument specs of x86-64 binaries only; the error
+// says so otherwise. The link belongs to the skeleton; on failure nothing
+// stays attached.
+func (p *ProbeProgram) AttachUSDT(binary, provider, name string, opts *USDTOptions) (link.Link, error) {
+	if p == nil || p.p == nil {
+		return nil, errNilProgram
+	}
+	if p.owner == nil {
+		return nil, fmt.Errorf("program %q: usdt: the program belongs to no loaded object", p.name)
+	}
+	// Hold the program's and maps' descriptors open: Close waits for the
+	// attach.
+	if !p.owner.enter() {
+		return nil, closedErr("program", p.name, "attach")
+	}
+	defer p.owner.exit()
+	var o USDTOptions
+	if opts != nil {
+		o = *opts
+	}
+	l, err := p.owner.attachUSDT(p.p, binary, provider, name, o.PID, o.Cookie)
+	if err != nil {
+		return nil, attachError(p.name, p.section, p.p.Type(), err)
+	}
+	return p.attach(fmt.Sprintf("usdt %s:%s:%s", binary, provider, name), l, nil)
 }
 
 // AttachKprobe attaches the program to the kernel function symbol (a

@@ -152,9 +152,10 @@ func TestBinaryFunctions(t *testing.T) {
 
 func TestAutoAttachErrors(t *testing.T) {
 	// Kinds whose attach fails before touching the kernel.
-	if _, err := autoAttachProgram(nil, autoAttach{Kind: attachUSDT, Path: "/bin/x", Group: "p", Name: "n"}); err == nil ||
-		!strings.Contains(err.Error(), "no USDT support") {
-		t.Errorf("usdt: %v, want an error saying USDT is unsupported", err)
+	t.Setenv("PATH", t.TempDir())
+	if _, err := autoAttachProgram(nil, autoAttach{Kind: attachUprobe, Path: "no_such_binary", Symbol: "f"}); err == nil ||
+		!strings.Contains(err.Error(), `executable "no_such_binary" not found in PATH`) {
+		t.Errorf("uprobe of a missing bare name: %v, want an error saying where it was searched", err)
 	}
 	if _, err := autoAttachProgram(nil, autoAttach{Kind: attachManual}); err == nil {
 		t.Error("a manual section attached automatically")

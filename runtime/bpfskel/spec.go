@@ -13,6 +13,7 @@ import (
 	"sync"
 	"unsafe"
 
+	"github.com/bpfskel/bpfskel/internal/elfweak"
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
 )
@@ -23,8 +24,9 @@ var ErrStale = errors.New("the skeleton is stale")
 
 // verifiedObjects remembers embedded objects whose digest matched, keyed by
 // the address and length of their bytes, so that opening a skeleton again
-// does not hash its object again.
-var verifiedObjects sync.Map // objectKey -> string (hex digest)
+// does not hash its object again; globalObjects remembers them after
+// elfweak.Global, so that it does not rewrite their weak symbols again.
+var verifiedObjects, globalObjects sync.Map // objectKey -> string (hex digest), []byte
 
 type objectKey struct {
 	p *byte
@@ -50,11 +52,23 @@ func OpenSkeleton(name string, elf []byte, digest, generated string) (*Spec, err
 	if err := checkDigest(name, elf, digest, generated); err != nil {
 		return nil, err
 	}
+	key := objectKey{unsafe.SliceData(elf), len(elf)}
+	var obj []byte
+	if o, ok := globalObjects.Load(key); ok {
+		obj = o.([]byte)
+	} else {
+		var err error
+		if obj, _, err = elfweak.Global(elf, kconfigExterns); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		globalObjects.Store(key, obj)
+	}
 	// The digest shows these are the bytes the generator read, and
 	// btfmodel.Load bounds-checked them (internal/elfcheck) before it
-	// generated anything: checking them again cost 2.5% of a skeleton's
-	// Load+Close in BenchmarkLoadClose.
-	return open(name, elf)
+	// generated anything: checking them again, and rewriting weak symbols
+	// on every Open, cost 2.5% each of a skeleton's Load+Close in
+	// BenchmarkLoadClose.
+	return open(name, elf, obj)
 }
 
 func checkDigest(name string, elf []byte, digest, generated string) error {
@@ -104,6 +118,9 @@ type Spec struct {
 	logSize    uint32
 	kernelBTF  *btf.Spec
 	kernelPath string
+
+	// kconfigExtra: the .kconfig externs bpfskel resolves (libbpfcompat.go).
+	kconfigExtra *kconfigExtra
 }
 
 // sectionInit is the typed initial contents of a data section: memory
@@ -397,7 +414,7 @@ func (s *Spec) SetKernelBTF(path string) error {
 
 // prepare applies the open-phase settings: it returns the spec to load
 // (sharing what did not change), the options, and what to do after the load.
-func (s *Spec) prepare(opts LoadOptions) (*ebpf.CollectionSpec, LoadOptions, []*MapSpec, []string, func(), error) {
+func (s *Spec) prepare(opts LoadOptions, kconfig *ebpf.Map) (*ebpf.CollectionSpec, LoadOptions, []*MapSpec, []string, func(), error) {
 	cs := s.spec
 	var cleanup []func()
 	done := func() {
@@ -457,6 +474,14 @@ func (s *Spec) prepare(opts LoadOptions) (*ebpf.CollectionSpec, LoadOptions, []*
 		}
 		cs = &shallow
 		slices.Sort(skipped)
+	}
+
+	if kconfig != nil {
+		var err error
+		if cs, err = withKconfigExtra(cs, kconfig); err != nil {
+			done()
+			return nil, opts, nil, nil, nil, fmt.Errorf("%s: %w", s.name, err)
+		}
 	}
 
 	if s.logLevel != 0 && opts.Programs.LogLevel == 0 {

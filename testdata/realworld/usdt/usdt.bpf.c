@@ -28,7 +28,7 @@ struct {
 	__uint(max_entries, 64 * 1024);
 } calls SEC(".maps");
 
-static __always_inline int emit(const char *probe, long a, long b)
+static __always_inline int emit(struct pt_regs *ctx, const char *probe, long a, long b)
 {
 	struct call *c;
 	pid_t pid = bpf_get_current_pid_tgid() >> 32;
@@ -41,7 +41,7 @@ static __always_inline int emit(const char *probe, long a, long b)
 	c->pid = pid;
 	c->arg_int = a;
 	c->arg_long = b;
-	c->cookie = bpf_usdt_cookie(0);
+	c->cookie = bpf_usdt_cookie(ctx);
 	__builtin_memcpy(c->probe, probe, sizeof(c->probe));
 	bpf_ringbuf_submit(c, 0);
 	return 0;
@@ -50,21 +50,21 @@ static __always_inline int emit(const char *probe, long a, long b)
 SEC("usdt/libc.so.6:libc:setjmp")
 int BPF_USDT(usdt_auto_attach, void *arg1, int arg2, void *arg3)
 {
-	return emit("setjmp\0\0\0\0\0\0\0\0\0", arg2, (long)arg1);
+	return emit(ctx, "setjmp\0\0\0\0\0\0\0\0\0", arg2, (long)arg1);
 }
 
 SEC("usdt")
 int BPF_USDT(usdt_manual_attach, int x, long y)
 {
-	long n = bpf_usdt_arg_cnt(0);
+	long n = bpf_usdt_arg_cnt(ctx);
 
-	return emit("manual\0\0\0\0\0\0\0\0\0", x, y + n);
+	return emit(ctx, "manual\0\0\0\0\0\0\0\0\0", x, y + n);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(uprobe_add, int a, int b)
 {
-	return emit("uprobe_add\0\0\0\0\0", a, b);
+	return emit(ctx, "uprobe_add\0\0\0\0\0", a, b);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -235,11 +235,8 @@ type Spec struct {
 
 // Open parses the embedded usdt.bpf.o. It fails when the embedded object is
 // not the one this file was generated from: regenerate the skeleton then.
-//
-// It fails for this object, wrapping bpfskel.ErrLoaderRefused: cilium/ebpf cannot load it (load programs: section .text: offset 64 in section .text: relocating instruction: map "__bpf_usdt_ip_to_spec_id": unsupported binding: STB_WEAK).
-// The skeleton was generated from the object's BTF; its types are valid.
 func Open() (*Spec, error) {
-	s, err := bpfskel.OpenSkeleton(ObjectName, _Object, "4a10210bd826799852e9a40d35da709f0a1bfc0b087f792756b15ff6909e09ed", "usdt_bpfel.go")
+	s, err := bpfskel.OpenSkeleton(ObjectName, _Object, "447bbb634cbc555b176a070fa7288c8cc43ccdfd0a28b225f9841c85a7adcc01", "usdt_bpfel.go")
 	if err != nil {
 		return nil, err
 	}
