@@ -10,7 +10,12 @@
 # keeps each benchmark's fastest run, the one least disturbed by other
 # load. Both report wall time (ns/op) and the process's
 # CPU time (cpu-ns/op); the ratios use CPU time, which does not count the
-# time spent waiting for a CPU. Go runs with GOMAXPROCS=1 (-cpu 1), so
+# time spent waiting for a CPU. Beside the fastest runs, the table gives
+# for each Go benchmark that has a raw-syscall sibling the median over
+# rounds of the ratio of their CPU times in the same round ("x raw med",
+# the steadier of the two ratios), and the median user-space CPU time per
+# op (user-ns/op), where a handle's own cost shows without the kernel's
+# noise. Go runs with GOMAXPROCS=1 (-cpu 1), so
 # that an idle second P spinning for work does not add to its CPU time.
 # The raw output is kept in $BENCH_OUT when
 # set.
@@ -59,26 +64,34 @@ cat "$out/go.txt" "$out/c.txt" | awk '
 /^Benchmark/ {
 	name = $1
 	sub(/-[0-9]+$/, "", name)          # Go appends -GOMAXPROCS
-	ns = ""; cpu = ""; pe = ""; allocs = ""
+	ns = ""; cpu = ""; pe = ""; allocs = ""; usr = ""
 	for (i = 3; i < NF; i++) {
 		if ($(i+1) == "ns/op") ns = $i
 		if ($(i+1) == "cpu-ns/op") cpu = $i
 		if ($(i+1) == "cpu-ns/entry") pe = $i
 		if ($(i+1) == "allocs/op") allocs = $i
+		if ($(i+1) == "user-ns/op") usr = $i
 	}
 	if (ns == "") next
 	if (cpu == "") cpu = ns
 	if (!(name in wall) || ns + 0 < wall[name] + 0) wall[name] = ns
 	if (!(name in best) || cpu + 0 < best[name] + 0) { best[name] = cpu; entry[name] = pe }
 	if (!(name in al) || allocs + 0 > al[name] + 0) al[name] = allocs
+	# Every run, in order: run k of each benchmark is from round k.
+	runs[name] = runs[name] + 1; cpuRun[name, runs[name]] = cpu
+	if (usr != "") { nu[name] = nu[name] + 1; usrRun[name, nu[name]] = usr }
 	n = split(name, parts, "/")
 	impl = parts[n]
 	group = substr(name, 1, length(name) - length(impl) - 1)
 	if (!(group in seen)) { seen[group] = 1; groups[++ng] = group }
 	if (!((group, impl) in listed)) { listed[group, impl] = 1; impls[group] = impls[group] " " impl }
 }
+function median(arr, n,    i, j, t) {
+	for (i = 2; i <= n; i++) for (j = i; j > 1 && arr[j-1] + 0 > arr[j] + 0; j--) { t = arr[j]; arr[j] = arr[j-1]; arr[j-1] = t }
+	return n % 2 ? arr[(n+1)/2] : (arr[n/2] + arr[n/2+1]) / 2
+}
 END {
-	printf "%-30s %-15s %11s %11s %13s %10s %7s %7s\n", "benchmark", "impl", "ns/op", "cpu-ns/op", "cpu-ns/entry", "allocs/op", "x raw", "x C"
+	printf "%-30s %-15s %11s %11s %13s %10s %7s %7s %9s %10s\n", "benchmark", "impl", "ns/op", "cpu-ns/op", "cpu-ns/entry", "allocs/op", "x raw", "x C", "x raw med", "user-ns/op"
 	for (g = 1; g <= ng; g++) {
 		group = groups[g]
 		raw = best[group "/raw-syscall"]; c = best[group "/libbpf-c"]
@@ -87,11 +100,28 @@ END {
 			name = group "/" list[j]
 			xr = raw != "" ? sprintf("%.2f", best[name] / raw) : "-"
 			xc = c != "" ? sprintf("%.2f", best[name] / c) : "-"
-			printf "%-30s %-15s %11.1f %11.1f %13s %10s %7s %7s\n", substr(group, 10), list[j], wall[name], best[name], entry[name] == "" ? "-" : entry[name], al[name], xr, xc
+			# The median over rounds of the CPU time of this run over that of raw-syscall
+			# in the same round: pairs share the load of the moment.
+			xm = "-"; rawName = group "/raw-syscall"
+			if (rawName in runs && runs[rawName] == runs[name]) {
+				delete pr
+				for (k = 1; k <= runs[name]; k++) pr[k] = cpuRun[name, k] / cpuRun[rawName, k]
+				xm = sprintf("%.3f", median(pr, runs[name]))
+			}
+			um = "-"
+			if (nu[name] > 0) {
+				delete pu
+				for (k = 1; k <= nu[name]; k++) pu[k] = usrRun[name, k]
+				um = sprintf("%.1f", median(pu, nu[name]))
+			}
+			printf "%-30s %-15s %11.1f %11.1f %13s %10s %7s %7s %9s %10s\n", substr(group, 10), list[j], wall[name], best[name], entry[name] == "" ? "-" : entry[name], al[name], xr, xc, xm, um
 		}
 	}
 	print ""
 	print "ns/op: wall time; cpu-ns/op: CPU time of the process (garbage collection included),"
 	print "the fastest of all runs each (a benchmark that reports no cpu-ns/op shows its ns/op there)."
 	print "Ratios (x raw: to raw-syscall, x C: to libbpf-c) use the cpu-ns/op column."
+	print "x raw med: the median over rounds of the CPU time of each round over that of raw-syscall in that"
+	print "round. user-ns/op: the median user-space CPU time (the work of the kernel is the same for"
+	print "every implementation of an operation, so this is where they differ)."
 }'
