@@ -11,7 +11,6 @@ import (
 	"sync"
 
 	"github.com/bpfskel/bpfskel/internal/elfcheck"
-	"github.com/bpfskel/bpfskel/internal/elfweak"
 	"github.com/cilium/ebpf"
 )
 
@@ -51,26 +50,21 @@ func Open(name string, elf []byte) (*Spec, error) {
 	if _, err := elfcheck.Check(elf); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	// A copy with defined weak symbols bound global: cilium/ebpf v0.22
-	// refuses weak map symbols, which libbpf's usdt.bpf.h defines.
-	obj, _, err := elfweak.Global(elf, kconfigExterns)
+	l, err := makeLoadable(elf)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return open(name, elf, obj)
+	return open(name, elf, l)
 }
 
-// open parses obj, which is elf (checked by elfcheck.Check) after
-// elfweak.Global.
-func open(name string, elf, obj []byte) (*Spec, error) {
-	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(obj))
+// open parses elf (checked by elfcheck.Check) as l, made from it.
+func open(name string, elf []byte, l loadable) (*Spec, error) {
+	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(l.obj))
 	if err != nil {
 		return nil, openError(name, elf, err)
 	}
-	if err := staticHiddenFuncs(obj, spec); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	kx, err := takeKconfigExtra(obj, spec)
+	staticHiddenFuncs(l.hidden, spec)
+	kx, err := takeKconfigExtra(l.obj, spec)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}

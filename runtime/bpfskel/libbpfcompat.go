@@ -294,24 +294,9 @@ func withKconfigExtra(cs *ebpf.CollectionSpec, m *ebpf.Map) (*ebpf.CollectionSpe
 // __hidden and verify only this way (their pointer arguments would
 // otherwise be "mem_or_null"). cilium/ebpf v0.22 keeps the linkage clang
 // wrote.
-func staticHiddenFuncs(obj []byte, spec *ebpf.CollectionSpec) error {
-	f, err := elf.NewFile(bytes.NewReader(obj))
-	if err != nil {
-		return err
-	}
-	syms, err := f.Symbols()
-	if err != nil {
-		return nil // no symbol table: nothing is hidden
-	}
-	hidden := map[string]bool{}
-	for _, s := range syms {
-		if elf.ST_TYPE(s.Info) == elf.STT_FUNC && elf.ST_BIND(s.Info) != elf.STB_LOCAL &&
-			elf.ST_VISIBILITY(s.Other) == elf.STV_HIDDEN && s.Section != elf.SHN_UNDEF {
-			hidden[s.Name] = true
-		}
-	}
+func staticHiddenFuncs(hidden map[string]bool, spec *ebpf.CollectionSpec) {
 	if len(hidden) == 0 {
-		return nil
+		return
 	}
 	for _, p := range spec.Programs {
 		for i := range p.Instructions {
@@ -325,5 +310,50 @@ func staticHiddenFuncs(obj []byte, spec *ebpf.CollectionSpec) error {
 			*ins = btf.WithFuncMetadata(*ins, &cp)
 		}
 	}
-	return nil
+}
+
+// hiddenFuncs returns the names of the functions obj defines global or
+// weak but hidden, for staticHiddenFuncs.
+func hiddenFuncs(obj []byte) (map[string]bool, error) {
+	f, err := elf.NewFile(bytes.NewReader(obj))
+	if err != nil {
+		return nil, err
+	}
+	syms, err := f.Symbols()
+	if err != nil {
+		return nil, nil // no symbol table: nothing is hidden
+	}
+	var hidden map[string]bool
+	for _, s := range syms {
+		if elf.ST_TYPE(s.Info) == elf.STT_FUNC && elf.ST_BIND(s.Info) != elf.STB_LOCAL &&
+			elf.ST_VISIBILITY(s.Other) == elf.STV_HIDDEN && s.Section != elf.SHN_UNDEF {
+			if hidden == nil {
+				hidden = map[string]bool{}
+			}
+			hidden[s.Name] = true
+		}
+	}
+	return hidden, nil
+}
+
+// loadable is an object as cilium/ebpf v0.22 can parse it: its bytes
+// after elfweak.Global, and what staticHiddenFuncs needs of its symbols.
+type loadable struct {
+	obj    []byte
+	hidden map[string]bool
+}
+
+// makeLoadable prepares elf, which passed elfcheck.Check, for open.
+func makeLoadable(elf []byte) (loadable, error) {
+	// A copy with defined weak symbols bound global: cilium/ebpf v0.22
+	// refuses weak map symbols, which libbpf's usdt.bpf.h defines.
+	obj, _, err := elfweak.Global(elf, kconfigExterns)
+	if err != nil {
+		return loadable{}, err
+	}
+	hidden, err := hiddenFuncs(obj)
+	if err != nil {
+		return loadable{}, err
+	}
+	return loadable{obj: obj, hidden: hidden}, nil
 }

@@ -13,7 +13,6 @@ import (
 	"sync"
 	"unsafe"
 
-	"github.com/bpfskel/bpfskel/internal/elfweak"
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
 )
@@ -24,9 +23,9 @@ var ErrStale = errors.New("the skeleton is stale")
 
 // verifiedObjects remembers embedded objects whose digest matched, keyed by
 // the address and length of their bytes, so that opening a skeleton again
-// does not hash its object again; globalObjects remembers them after
-// elfweak.Global, so that it does not rewrite their weak symbols again.
-var verifiedObjects, globalObjects sync.Map // objectKey -> string (hex digest), []byte
+// does not hash its object again; loadables remembers them as
+// makeLoadable prepared them, so that it does not parse their ELF again.
+var verifiedObjects, loadables sync.Map // objectKey -> string (hex digest), loadable
 
 type objectKey struct {
 	p *byte
@@ -53,22 +52,22 @@ func OpenSkeleton(name string, elf []byte, digest, generated string) (*Spec, err
 		return nil, err
 	}
 	key := objectKey{unsafe.SliceData(elf), len(elf)}
-	var obj []byte
-	if o, ok := globalObjects.Load(key); ok {
-		obj = o.([]byte)
+	var l loadable
+	if o, ok := loadables.Load(key); ok {
+		l = o.(loadable)
 	} else {
 		var err error
-		if obj, _, err = elfweak.Global(elf, kconfigExterns); err != nil {
+		if l, err = makeLoadable(elf); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		globalObjects.Store(key, obj)
+		loadables.Store(key, l)
 	}
 	// The digest shows these are the bytes the generator read, and
 	// btfmodel.Load bounds-checked them (internal/elfcheck) before it
-	// generated anything: checking them again, and rewriting weak symbols
-	// on every Open, cost 2.5% each of a skeleton's Load+Close in
-	// BenchmarkLoadClose.
-	return open(name, elf, obj)
+	// generated anything: checking them again, and parsing their ELF for
+	// weak and hidden symbols on every Open, cost 2.5% each of a
+	// skeleton's Load+Close in BenchmarkLoadClose.
+	return open(name, elf, l)
 }
 
 func checkDigest(name string, elf []byte, digest, generated string) error {
