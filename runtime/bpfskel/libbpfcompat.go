@@ -11,7 +11,6 @@ import (
 	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/btf"
 	"github.com/cilium/ebpf/features"
-	"golang.org/x/sys/unix"
 )
 
 // Kconfig externs that libbpf resolves and cilium/ebpf v0.22 does not.
@@ -240,7 +239,7 @@ func (x *kconfigExtra) newMap() (*ebpf.Map, error) {
 		KeySize:    4,
 		ValueSize:  x.size,
 		MaxEntries: 1,
-		Flags:      unix.BPF_F_RDONLY_PROG,
+		Flags:      bpfFRdonlyProg,
 	})
 	if err != nil {
 		return nil, fmt.Errorf(".kconfig: map for %s: %w", x.vars[0].name, err)

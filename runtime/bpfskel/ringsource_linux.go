@@ -44,16 +44,15 @@ type mmapRing struct {
 	chunk     uintptr // how far pos runs ahead of published at most
 	last      []byte  // the last record handed out, in place
 
-	epfd, efd, mapFD int
-	events           [2]unix.EpollEvent
-	deadline         time.Time
+	waiter   *ringWaiter // epoll on the map for EPOLLIN, and an eventfd
+	deadline time.Time
 
 	// state guards the mappings against a Close from another goroutine: a
 	// read holds stReading while it touches the ring, and whoever is last
 	// to leave (Close when no read is in progress, else that read) unmaps.
 	state atomic.Int32
-	// wakeMu orders wake against free, so that the eventfd is never
-	// written after it is closed.
+	// wakeMu orders wake against free, so that the waiter's eventfd is
+	// never written after it is closed.
 	wakeMu sync.Mutex
 	freed  bool
 }
@@ -72,7 +71,7 @@ func newRingSource(m *ebpf.Map) (source, error) {
 		return nil, fmt.Errorf("ring buffer size %d is not a power-of-two multiple of the page size", size)
 	}
 	fd := m.FD()
-	s := &mmapRing{mapFD: fd, epfd: -1, efd: -1, mask: uintptr(size - 1)}
+	s := &mmapRing{mask: uintptr(size - 1)}
 	var err error
 	defer func() {
 		if err != nil {
@@ -91,17 +90,8 @@ func newRingSource(m *ebpf.Map) (source, error) {
 	s.pos = atomic.LoadUintptr(s.cons)
 	s.published = s.pos
 	s.chunk = uintptr(size / 8)
-	if s.epfd, err = unix.EpollCreate1(unix.EPOLL_CLOEXEC); err != nil {
-		return nil, fmt.Errorf("epoll_create1: %w", err)
-	}
-	if s.efd, err = unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK); err != nil {
-		return nil, fmt.Errorf("eventfd: %w", err)
-	}
-	for _, f := range []int{fd, s.efd} {
-		ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(f)}
-		if err = unix.EpollCtl(s.epfd, unix.EPOLL_CTL_ADD, f, &ev); err != nil {
-			return nil, fmt.Errorf("epoll_ctl: %w", err)
-		}
+	if s.waiter, err = newRingWaiter(fd, unix.EPOLLIN); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -151,8 +141,16 @@ func (s *mmapRing) read() ([]byte, error) {
 				s.publish()
 				continue
 			}
-			if err := s.wait(); err != nil {
+			if !s.deadline.IsZero() && !time.Now().Before(s.deadline) {
+				return nil, os.ErrDeadlineExceeded
+			}
+			// Level-triggered: returns at once while records wait.
+			woken, err := s.waiter.wait(s.deadline)
+			if err != nil {
 				return nil, err
+			}
+			if woken {
+				return nil, errFlushed
 			}
 			continue
 		}
@@ -179,42 +177,6 @@ func (s *mmapRing) read() ([]byte, error) {
 		}
 		s.last = s.data[start : start+n : start+n]
 		return s.last, nil
-	}
-}
-
-// wait blocks until the ring has data, the deadline passes (an error
-// wrapping os.ErrDeadlineExceeded) or wake is called (errFlushed).
-func (s *mmapRing) wait() error {
-	for {
-		msec := -1
-		if !s.deadline.IsZero() {
-			d := time.Until(s.deadline)
-			if d <= 0 {
-				return os.ErrDeadlineExceeded
-			}
-			msec = int((d + time.Millisecond - 1) / time.Millisecond)
-		}
-		n, err := unix.EpollWait(s.epfd, s.events[:], msec)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return os.NewSyscallError("epoll_wait", err)
-		}
-		flushed := false
-		for _, ev := range s.events[:n] {
-			if int(ev.Fd) == s.efd {
-				var buf [8]byte
-				_, _ = unix.Read(s.efd, buf[:])
-				flushed = true
-			}
-		}
-		if flushed {
-			return errFlushed
-		}
-		if n > 0 {
-			return nil
-		}
 	}
 }
 
@@ -251,10 +213,7 @@ func (s *mmapRing) wake() error {
 	if s.freed {
 		return ErrClosed
 	}
-	var one = [8]byte{1}
-	if _, err := unix.Write(s.efd, one[:]); err != nil && err != unix.EAGAIN {
-		return os.NewSyscallError("write eventfd", err)
-	}
+	wakeEventFD(s.waiter.eventFD())
 	return nil
 }
 
@@ -295,9 +254,7 @@ func (s *mmapRing) free() {
 		}
 	}
 	s.consMem, s.prodMem, s.data, s.cons, s.prod = nil, nil, nil, nil, nil
-	for _, fd := range []int{s.efd, s.epfd} {
-		if fd >= 0 {
-			_ = unix.Close(fd)
-		}
+	if s.waiter != nil {
+		_ = s.waiter.close()
 	}
 }

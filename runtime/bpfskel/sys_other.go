@@ -24,6 +24,9 @@ const (
 
 var errNoBPF = fmt.Errorf("bpf(2) on %s: %w", runtime.GOOS, ebpf.ErrNotSupported)
 
+// errSysKeyNotExist is sys_linux.go's miss; sysElem never returns it here.
+var errSysKeyNotExist = fmt.Errorf("%w", ebpf.ErrKeyNotExist)
+
 func sysElem(cmd uintptr, fd int, key, value unsafe.Pointer, flags uint64) error {
 	return errNoBPF
 }

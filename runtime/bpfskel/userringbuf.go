@@ -344,7 +344,7 @@ func commit(p unsafe.Pointer, n int, discard bool) bool {
 // caller holds waitMu.
 func (r *userRing) wait(ctx context.Context, deadline time.Time) error {
 	if r.waiter == nil {
-		w, err := newRingWaiter(r.m.FD())
+		w, err := newRingWaiter(r.m.FD(), userRingEvents)
 		if err != nil {
 			return fmt.Errorf("map %q: wait for space: %w", r.name, err)
 		}
@@ -361,7 +361,7 @@ func (r *userRing) wait(ctx context.Context, deadline time.Time) error {
 	if ctx.Err() != nil {
 		return nil
 	}
-	if err := r.waiter.wait(deadline); err != nil {
+	if _, err := r.waiter.wait(deadline); err != nil {
 		return fmt.Errorf("map %q: wait for space: %w", r.name, err)
 	}
 	return nil

@@ -41,17 +41,22 @@ func mmapUserRing(fd int, size uintptr) ([2]mapping, error) {
 	return [2]mapping{{addr: cons, size: page}, {addr: prod, size: rest}}, nil
 }
 
-// ringWaiter waits for a user ring buffer to have room: an epoll instance
-// watching the map for EPOLLOUT, edge-triggered (the kernel wakes the map's
-// wait queue after bpf_user_ringbuf_drain consumed records; level-triggered
-// EPOLLOUT holds whenever the ring is not entirely full, and would spin),
-// and an eventfd that wakes it from user space.
+// ringWaiter waits on a ring buffer map: an epoll instance watching the
+// map for the events the caller names, and an eventfd that wakes it from
+// user space. A user ring buffer's producer waits for room with
+// userRingEvents, a ring buffer's reader for records with EPOLLIN.
 type ringWaiter struct {
 	epfd, evfd int
 	events     [2]unix.EpollEvent
 }
 
-func newRingWaiter(mapFD int) (*ringWaiter, error) {
+// userRingEvents is what a user ring buffer's producer waits for: EPOLLOUT,
+// edge-triggered (the kernel wakes the map's wait queue after
+// bpf_user_ringbuf_drain consumed records; level-triggered EPOLLOUT holds
+// whenever the ring is not entirely full, and would spin).
+const userRingEvents = unix.EPOLLOUT | unix.EPOLLET
+
+func newRingWaiter(mapFD int, events uint32) (*ringWaiter, error) {
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, os.NewSyscallError("epoll_create1", err)
@@ -62,7 +67,7 @@ func newRingWaiter(mapFD int) (*ringWaiter, error) {
 		return nil, os.NewSyscallError("eventfd", err)
 	}
 	w := &ringWaiter{epfd: epfd, evfd: evfd}
-	out := unix.EpollEvent{Events: unix.EPOLLOUT | unix.EPOLLET, Fd: int32(mapFD)}
+	out := unix.EpollEvent{Events: events, Fd: int32(mapFD)}
 	in := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(evfd)}
 	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, mapFD, &out); err != nil {
 		w.close()
@@ -77,32 +82,35 @@ func newRingWaiter(mapFD int) (*ringWaiter, error) {
 
 func (w *ringWaiter) eventFD() int { return w.evfd }
 
-// wait blocks until the map signals room, the eventfd is written or
-// deadline (unless zero) passes. A wakeup through the eventfd is consumed.
-func (w *ringWaiter) wait(deadline time.Time) error {
+// wait blocks until the map signals, the eventfd is written or deadline
+// (unless zero) passes, and returns early on a signal; the caller checks
+// again what it waits for. woken says the eventfd was written; that wakeup
+// is consumed.
+func (w *ringWaiter) wait(deadline time.Time) (woken bool, err error) {
 	msec := -1
 	if !deadline.IsZero() {
 		d := time.Until(deadline)
 		if d <= 0 {
-			return nil // the caller sees its context done
+			return false, nil // the caller sees its deadline passed
 		}
 		// Round up, so that a wait does not end before the deadline.
 		msec = int(min((d+time.Millisecond-1)/time.Millisecond, math.MaxInt32))
 	}
 	n, err := unix.EpollWait(w.epfd, w.events[:], msec)
 	if errors.Is(err, unix.EINTR) {
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return os.NewSyscallError("epoll_wait", err)
+		return false, os.NewSyscallError("epoll_wait", err)
 	}
 	for _, ev := range w.events[:n] {
 		if ev.Fd == int32(w.evfd) {
 			var buf [8]byte
 			_, _ = unix.Read(w.evfd, buf[:])
+			woken = true
 		}
 	}
-	return nil
+	return woken, nil
 }
 
 func (w *ringWaiter) close() error {

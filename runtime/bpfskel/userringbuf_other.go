@@ -20,11 +20,13 @@ func mmapUserRing(fd int, size uintptr) ([2]mapping, error) {
 
 type ringWaiter struct{}
 
-func newRingWaiter(int) (*ringWaiter, error) {
+const userRingEvents = 0
+
+func newRingWaiter(int, uint32) (*ringWaiter, error) {
 	return nil, fmt.Errorf("user ring buffers need Linux: %w", ebpf.ErrNotSupported)
 }
 
-func (*ringWaiter) eventFD() int         { return -1 }
-func (*ringWaiter) wait(time.Time) error { return nil }
-func (*ringWaiter) close() error         { return nil }
-func wakeEventFD(int)                    {}
+func (*ringWaiter) eventFD() int                 { return -1 }
+func (*ringWaiter) wait(time.Time) (bool, error) { return false, nil }
+func (*ringWaiter) close() error                 { return nil }
+func wakeEventFD(int)                            {}
