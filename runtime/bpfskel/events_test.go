@@ -42,24 +42,7 @@ const eventsObject = "testdata/events.bpf.o"
 // eventsColl loads testdata/events.bpf.o and closes it when tb ends.
 func eventsColl(tb testing.TB) *Collection {
 	tb.Helper()
-	requireKernel(tb)
-	elf, err := os.ReadFile(eventsObject)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	spec, err := Open("events.bpf.o", elf)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	c, err := spec.Load(nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		if err := c.Close(); err != nil {
-			tb.Error(err)
-		}
-	})
+	c := loadObject(tb, eventsObject, nil)
 	return c
 }
 

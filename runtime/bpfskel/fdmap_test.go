@@ -26,14 +26,6 @@ const mapsfdObject = "../../testdata/golden/mapsfd/mapsfd.bpf.o"
 func loadMapsfd(t testing.TB) *Collection {
 	t.Helper()
 	requireKernel(t)
-	elf, err := os.ReadFile(mapsfdObject)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := Open("mapsfd.bpf.o", elf)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var r [6]byte
 	rand.Read(r[:])
 	dir := filepath.Join(DefaultPinPath, "maps-fd-"+hex.EncodeToString(r[:]))
@@ -41,12 +33,7 @@ func loadMapsfd(t testing.TB) *Collection {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	c, err := s.Load(&LoadOptions{Maps: ebpf.MapOptions{PinPath: dir}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
+	return loadObject(t, mapsfdObject, &LoadOptions{Maps: ebpf.MapOptions{PinPath: dir}})
 }
 
 // TestBindFDMapErrors: each handle checks the map type and the sizes it

@@ -3,6 +3,8 @@
 package bpfskel
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/bpfskel/bpfskel/runtime/bpfskeltest"
@@ -49,6 +51,31 @@ func loadSpec(tb testing.TB, spec *ebpf.CollectionSpec) *Collection {
 		}
 	}
 	c, err := newCollectionFromSpec("test.bpf.o", spec, LoadOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			tb.Error(err)
+		}
+	})
+	return c
+}
+
+// loadObject opens the object file at path, loads it with opts (nil: the
+// defaults) and closes it when tb ends.
+func loadObject(tb testing.TB, path string, opts *LoadOptions) *Collection {
+	tb.Helper()
+	requireKernel(tb)
+	elf, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	spec, err := Open(filepath.Base(path), elf)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c, err := spec.Load(opts)
 	if err != nil {
 		tb.Fatal(err)
 	}

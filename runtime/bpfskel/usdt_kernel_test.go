@@ -42,19 +42,7 @@ func loadUSDT(t *testing.T) (*Collection, *ringbuf.Reader) {
 	if have, err := haveBPFCookie(); err != nil || !have {
 		t.Skipf("USDT attach needs BPF cookies (Linux 5.15): bpf_get_attach_cookie: %v %v", have, err)
 	}
-	obj, err := os.ReadFile("testdata/usdt.bpf.o")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := Open("usdt.bpf.o", obj)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := s.Load(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
+	c := loadObject(t, "testdata/usdt.bpf.o", nil)
 	rd, err := ringbuf.NewReader(c.Collection().Maps["records"])
 	if err != nil {
 		t.Fatal(err)

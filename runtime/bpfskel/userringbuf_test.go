@@ -5,7 +5,6 @@ package bpfskel
 import (
 	"context"
 	"errors"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -58,24 +57,7 @@ type userRingFixture struct {
 // closes the collection when tb ends.
 func loadUserRing(tb testing.TB) *userRingFixture {
 	tb.Helper()
-	requireKernel(tb)
-	elf, err := os.ReadFile(userRingObject)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	spec, err := Open("userring.bpf.o", elf)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	c, err := spec.Load(nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		if err := c.Close(); err != nil {
-			tb.Error(err)
-		}
-	})
+	c := loadObject(tb, userRingObject, nil)
 	b := NewBinder(c)
 	f := &userRingFixture{
 		coll:  c,
