@@ -266,10 +266,7 @@ func (p *TCProgram) AttachTC(iface string, dir Direction, opts *TCOptions) (link
 	f, err := attachTC(p.p, p.name, iface, dir, prio, handle)
 	if err != nil {
 		have, ok := effectiveCaps()
-		if perr := permissionError(fmt.Sprintf("program %q (section %q): %s", p.name, p.section, what), []int{capNetAdmin}, have, ok, err); perr != nil {
-			return nil, perr
-		}
-		return nil, fmt.Errorf("program %q (section %q): %s: %w", p.name, p.section, what, err)
+		return nil, tcAttachError(fmt.Sprintf("program %q (section %q): %s", p.name, p.section, what), err, have, ok)
 	}
 	return p.attach(what, f, nil)
 }

@@ -234,6 +234,17 @@ func tcAddError(f *tcFilter, occupant string, err error) error {
 	return fmt.Errorf("adding the cls_bpf filter: %w", err)
 }
 
+// tcAttachError prefixes err with what failed, and maps a missing
+// privilege to CAP_NET_ADMIN, which rtnetlink's tc requests need (the
+// program is loaded already), given the capabilities have (ok false:
+// unknown).
+func tcAttachError(what string, err error, have capSet, ok bool) error {
+	if perr := permissionError(what, []int{capNetAdmin}, have, ok, err); perr != nil {
+		return perr
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
 // Close deletes the filter, and the clsact qdisc if this attach created it
 // and no filter is left on it in either direction. A filter already gone
 // (deleted by hand, or with its interface) or replaced by another
