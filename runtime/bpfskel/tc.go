@@ -7,14 +7,13 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
-	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
 // Classic TC attach: a clsact qdisc and a cls_bpf filter in direct-action
 // mode, what libbpf's bpf_tc_hook_create and bpf_tc_attach do and what
 // kernels before 6.6 (no TCX) offer. cilium/ebpf v0.22 has no API for it;
-// the rtnetlink messages go through github.com/vishvananda/netlink.
+// the rtnetlink requests are in tcnetlink.go.
 
 // TCOptions are the optional parts of a classic TC attach
 // ([TCProgram.AttachTC]). The zero value attaches at priority 1, handle 1,
@@ -45,18 +44,9 @@ func (o *TCOptions) tcPlace() (prio uint16, handle uint32) {
 // direction d.
 func clsactParent(d Direction) uint32 {
 	if d == Egress {
-		return netlink.HANDLE_MIN_EGRESS
+		return 0xffff0000 | tcHMinEgress
 	}
-	return netlink.HANDLE_MIN_INGRESS
-}
-
-// clsactQdisc is the clsact qdisc of the interface at ifindex.
-func clsactQdisc(ifindex int) *netlink.Clsact {
-	return &netlink.Clsact{QdiscAttrs: netlink.QdiscAttrs{
-		LinkIndex: ifindex,
-		Handle:    netlink.MakeHandle(0xffff, 0),
-		Parent:    netlink.HANDLE_CLSACT,
-	}}
+	return 0xffff0000 | tcHMinIngress
 }
 
 // tcFilter is the cls_bpf filter AttachTC adds, as a link.Link: Close and
@@ -71,7 +61,7 @@ type tcFilter struct {
 	// nl is a netlink socket in the network namespace of the attach, so
 	// that Close finds the interface wherever it is called from; nil once
 	// closed.
-	nl *netlink.Handle
+	nl *rtnl
 
 	prog      string // program name, for errors
 	iface     string
@@ -108,36 +98,31 @@ func attachTC(prog *ebpf.Program, name, iface string, dir Direction, prio uint16
 		return nil, fmt.Errorf("reading the program's ID: %w", err)
 	}
 	id, _ := info.ID()
-	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	nl, err := openRtnl()
 	if err != nil {
-		return nil, fmt.Errorf("opening a netlink socket: %w", err)
+		return nil, err
 	}
-	f := &tcFilter{nl: h, prog: name, iface: iface, dir: dir, prio: prio, handle: handle, progID: uint32(id)}
+	f := &tcFilter{nl: nl, prog: name, iface: iface, dir: dir, prio: prio, handle: handle, progID: uint32(id)}
 	if err := f.attach(prog.FD()); err != nil {
-		h.Close()
+		nl.close()
 		return nil, err
 	}
 	return f, nil
 }
 
 func (f *tcFilter) attach(fd int) error {
-	l, err := f.nl.LinkByName(f.iface)
+	idx, err := f.nl.ifindex(f.iface)
 	if err != nil {
-		if errors.As(err, &netlink.LinkNotFoundError{}) {
+		if errors.Is(err, unix.ENODEV) {
 			return fmt.Errorf("no interface %q in this network namespace (ip link lists them)", f.iface)
 		}
 		return fmt.Errorf("looking up interface %q: %w", f.iface, err)
 	}
-	f.ifindex = l.Attrs().Index
+	f.ifindex = idx
 	if err := f.ensureClsact(); err != nil {
 		return err
 	}
-	err = f.nl.FilterAdd(&netlink.BpfFilter{
-		FilterAttrs:  f.filterAttrs(),
-		Fd:           fd,
-		Name:         fmt.Sprintf("%s:[%d]", f.prog, f.progID), // libbpf's name
-		DirectAction: true,
-	})
+	err = f.nl.addBPFFilter(f.msg(), fd, fmt.Sprintf("%s:[%d]", f.prog, f.progID)) // libbpf's name
 	if err == nil {
 		return nil
 	}
@@ -153,20 +138,15 @@ func (f *tcFilter) attach(fd int) error {
 	return tcAddError(f, occupant, err)
 }
 
-func (f *tcFilter) filterAttrs() netlink.FilterAttrs {
-	return netlink.FilterAttrs{
-		LinkIndex: f.ifindex,
-		Parent:    clsactParent(f.dir),
-		Priority:  f.prio,
-		Protocol:  unix.ETH_P_ALL, // every packet, as libbpf
-		Handle:    f.handle,
-	}
+// msg addresses the filter.
+func (f *tcFilter) msg() tcmsg {
+	return filterMsg(f.ifindex, clsactParent(f.dir), f.prio, f.handle)
 }
 
 // ensureClsact adds the clsact qdisc to the interface, or checks that the
 // qdisc already there has the hook of the direction.
 func (f *tcFilter) ensureClsact() error {
-	err := f.nl.QdiscAdd(clsactQdisc(f.ifindex))
+	err := f.nl.addClsact(f.ifindex)
 	if err == nil {
 		f.ownsQdisc = true
 		return nil
@@ -176,41 +156,40 @@ func (f *tcFilter) ensureClsact() error {
 	}
 	// Something sits at ffff:fff1: clsact, or the older ingress qdisc,
 	// which has an ingress hook only.
-	qs, lerr := f.nl.QdiscList(&netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: f.ifindex}})
+	qs, lerr := f.nl.qdiscs(f.ifindex)
 	if lerr != nil {
 		return fmt.Errorf("listing the qdiscs of %q: %w", f.iface, lerr)
 	}
 	for _, q := range qs {
-		if q.Attrs().Parent != netlink.HANDLE_CLSACT {
+		if q.parent != tcHClsact {
 			continue
 		}
-		if q.Type() == "clsact" || f.dir == Ingress {
+		if q.kind == clsactQdiscKind || (q.kind == ingressQdiscKind && f.dir == Ingress) {
 			return nil
 		}
-		return fmt.Errorf("the interface has an ingress qdisc, which has no egress hook: attach on ingress, or replace it with clsact (tc qdisc del dev %s ingress; its filters go with it)", f.iface)
+		return fmt.Errorf("the interface has an %s qdisc, which has no %s hook: attach on ingress, or replace it with clsact (tc qdisc del dev %s %s; its filters go with it)", q.kind, f.dir, f.iface, q.kind)
 	}
 	return fmt.Errorf("adding a clsact qdisc to %q: %w, but no qdisc is listed there", f.iface, err)
 }
 
 // occupant describes the filter already at the filter's priority, or "".
 func (f *tcFilter) occupant() string {
-	fs, err := f.nl.FilterList(&netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: f.ifindex}}, clsactParent(f.dir))
+	fs, err := f.nl.filters(f.ifindex, clsactParent(f.dir))
 	if err != nil {
 		return ""
 	}
 	for _, x := range fs {
-		a := x.Attrs()
-		if a.Priority != f.prio || a.Handle == 0 {
+		if x.priority() != f.prio || x.handle == 0 {
 			continue
 		}
-		if a.Handle == f.handle {
-			if b, ok := x.(*netlink.BpfFilter); ok {
-				return fmt.Sprintf("bpf %q, program ID %d", b.Name, b.Id)
+		if x.handle == f.handle {
+			if x.kind == "bpf" {
+				return fmt.Sprintf("bpf %q, program ID %d", x.bpfName, x.bpfID)
 			}
-			return x.Type()
+			return x.kind
 		}
-		if a.Protocol != unix.ETH_P_ALL || x.Type() != "bpf" {
-			return fmt.Sprintf("%s, protocol %#04x, handle %#x", x.Type(), a.Protocol, a.Handle)
+		if x.protocol() != unix.ETH_P_ALL || x.kind != "bpf" {
+			return fmt.Sprintf("%s, protocol %#04x, handle %#x", x.kind, x.protocol(), x.handle)
 		}
 	}
 	return ""
@@ -256,7 +235,7 @@ func (f *tcFilter) Close() error {
 		return nil
 	}
 	err := f.remove()
-	f.nl.Close()
+	f.nl.close()
 	f.nl = nil
 	if err != nil {
 		return fmt.Errorf("program %q: deleting the %s (%s): %w", f.prog, f.where(), f.delCommand(), err)
@@ -268,19 +247,16 @@ func (f *tcFilter) Close() error {
 func (f *tcFilter) Detach() error { return f.Close() }
 
 func (f *tcFilter) remove() error {
-	fs, err := f.nl.FilterList(&netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: f.ifindex}}, clsactParent(f.dir))
+	fs, err := f.nl.filters(f.ifindex, clsactParent(f.dir))
 	if err != nil {
 		return fmt.Errorf("listing filters: %w", err)
 	}
 	// The dump is empty when the interface or its qdisc is gone.
 	for _, x := range fs {
-		b, ok := x.(*netlink.BpfFilter)
-		a := x.Attrs()
-		if !ok || a.Priority != f.prio || a.Handle != f.handle || uint32(b.Id) != f.progID {
+		if x.kind != "bpf" || x.priority() != f.prio || x.handle != f.handle || x.bpfID != f.progID {
 			continue
 		}
-		del := &netlink.BpfFilter{FilterAttrs: f.filterAttrs(), Fd: -1}
-		if err := f.nl.FilterDel(del); err != nil && !errors.Is(err, unix.ENOENT) {
+		if err := f.nl.delFilter(f.msg()); err != nil && !errors.Is(err, unix.ENOENT) {
 			return err
 		}
 		break
@@ -294,9 +270,8 @@ func (f *tcFilter) remove() error {
 // removeQdiscIfEmpty deletes the clsact qdisc when no filter is left on
 // it. TCX programs do not count: they stay attached without the qdisc.
 func (f *tcFilter) removeQdiscIfEmpty() error {
-	dev := &netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: f.ifindex}}
-	for _, parent := range []uint32{netlink.HANDLE_MIN_INGRESS, netlink.HANDLE_MIN_EGRESS} {
-		fs, err := f.nl.FilterList(dev, parent)
+	for _, d := range []Direction{Ingress, Egress} {
+		fs, err := f.nl.filters(f.ifindex, clsactParent(d))
 		if err != nil {
 			return fmt.Errorf("listing filters before deleting the clsact qdisc this attach created: %w", err)
 		}
@@ -304,7 +279,7 @@ func (f *tcFilter) removeQdiscIfEmpty() error {
 			return nil // someone else's filters: the qdisc stays
 		}
 	}
-	err := f.nl.QdiscDel(clsactQdisc(f.ifindex))
+	err := f.nl.delClsact(f.ifindex)
 	if err != nil && !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENODEV) {
 		return fmt.Errorf("deleting the clsact qdisc this attach created (tc qdisc del dev %s clsact): %w", f.iface, err)
 	}

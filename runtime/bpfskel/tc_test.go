@@ -3,10 +3,12 @@
 package bpfskel
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/cilium/ebpf"
@@ -95,6 +97,16 @@ func TestTCErrorText(t *testing.T) {
 	}
 }
 
+// attrsOf addresses f's filter for github.com/vishvananda/netlink, which the
+// tests use to check the hand-written requests against.
+func attrsOf(f *tcFilter) netlink.FilterAttrs {
+	parent := uint32(netlink.HANDLE_MIN_INGRESS)
+	if f.dir == Egress {
+		parent = netlink.HANDLE_MIN_EGRESS
+	}
+	return netlink.FilterAttrs{LinkIndex: f.ifindex, Parent: parent, Priority: f.prio, Protocol: unix.ETH_P_ALL, Handle: f.handle}
+}
+
 // inNewNetns runs fn on a thread of its own in a new network namespace
 // (with only a loopback interface, down), and returns its error. The
 // thread dies with the goroutine.
@@ -154,12 +166,17 @@ func TestTCFailureDeletesItsQdisc(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		f := &tcFilter{nl: h, prog: "x", iface: "lo", dir: Ingress, prio: 1, handle: 1}
 		defer h.Close()
-		// No program descriptor: cls_bpf refuses the filter (EINVAL).
+		nl, err := openRtnl()
+		if err != nil {
+			return err
+		}
+		defer nl.close()
+		f := &tcFilter{nl: nl, prog: "x", iface: "lo", dir: Ingress, prio: 1, handle: 1}
+		// No program descriptor: cls_bpf refuses the filter (EBADF).
 		aerr := f.attach(-1)
-		if aerr == nil || !errors.Is(aerr, unix.EINVAL) {
-			return fmt.Errorf("attach without a program: %v, want EINVAL", aerr)
+		if aerr == nil || !errors.Is(aerr, unix.EBADF) {
+			return fmt.Errorf("attach without a program: %v, want EBADF", aerr)
 		}
 		if !f.ownsQdisc {
 			return errors.New("the attach did not add the clsact qdisc itself")
@@ -204,14 +221,14 @@ func TestTCCloseDeletesOnlyItsFilter(t *testing.T) {
 		}
 		// tc filter replace: another program at priority 1 handle 1.
 		f := replaced.(*tcFilter)
-		if err := h.FilterReplace(&netlink.BpfFilter{FilterAttrs: f.filterAttrs(), Fd: other.Program().FD(), Name: "other", DirectAction: true}); err != nil {
+		if err := h.FilterReplace(&netlink.BpfFilter{FilterAttrs: attrsOf(f), Fd: other.Program().FD(), Name: "other", DirectAction: true}); err != nil {
 			return err
 		}
 		if byHand, err = cls.AttachTC("lo", Egress, &TCOptions{Priority: 2, Handle: 3}); err != nil {
 			return err
 		}
 		g := byHand.(*tcFilter)
-		return h.FilterDel(&netlink.BpfFilter{FilterAttrs: g.filterAttrs(), Fd: -1})
+		return h.FilterDel(&netlink.BpfFilter{FilterAttrs: attrsOf(g), Fd: -1})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -235,5 +252,46 @@ func TestTCCloseDeletesOnlyItsFilter(t *testing.T) {
 		if b, ok := x.(*netlink.BpfFilter); ok && x.Attrs().Handle != 0 && b.Name != "other" {
 			t.Errorf("filter %q is left, want only the other program's", b.Name)
 		}
+	}
+}
+
+// TestTCNetlinkParsing: the hand-written rtnetlink reader reads what the
+// writer writes, takes the kernel's extended-ack message, and does not
+// panic on truncated input.
+func TestTCNetlinkParsing(t *testing.T) {
+	m := filterMsg(7, clsactParent(Egress), 3, 9)
+	var opts []byte
+	opts = strattr(opts, tcaBPFName, "prog:[12]")
+	opts = u32attr(opts, tcaBPFID, 12)
+	a := strattr(nil, unix.TCA_KIND, "bpf")
+	a = attr(a, unix.TCA_OPTIONS|nlaNested, opts)
+	b := tcRequest(m, a)
+	e, ok := parseTcEntry(b)
+	if !ok || e.ifindex != 7 || e.parent != 0xfffffff3 || e.priority() != 3 || e.protocol() != unix.ETH_P_ALL || e.handle != 9 ||
+		e.kind != "bpf" || e.bpfName != "prog:[12]" || e.bpfID != 12 {
+		t.Errorf("parsed %+v, %v", e, ok)
+	}
+	for i := range b {
+		parseTcEntry(b[:i]) // no panic
+	}
+
+	// struct nlmsgerr with a capped request header and an error message.
+	errno := -int32(unix.EEXIST)
+	errMsg := binary.NativeEndian.AppendUint32(nil, uint32(errno))
+	errMsg = append(errMsg, make([]byte, unix.NLMSG_HDRLEN)...)
+	errMsg = strattr(errMsg, unix.NLMSGERR_ATTR_MSG, "Filter already exists")
+	msg := syscall.NetlinkMessage{Header: syscall.NlMsghdr{Type: unix.NLMSG_ERROR, Flags: unix.NLM_F_ACK_TLVS | unix.NLM_F_CAPPED}, Data: errMsg}
+	if err := nlError(msg); !errors.Is(err, unix.EEXIST) || err.Error() != "file exists (Filter already exists)" {
+		t.Errorf("nlError: %v", err)
+	}
+	for i := range errMsg {
+		msg.Data = errMsg[:i]
+		nlError(msg) // no panic
+	}
+	msg.Header.Flags = unix.NLM_F_ACK_TLVS // not capped: the length of the request is read from its header
+	msg.Data = errMsg
+	nlError(msg)
+	if err := nlError(syscall.NetlinkMessage{Data: make([]byte, 4)}); err != nil {
+		t.Errorf("an ack is an error: %v", err)
 	}
 }
