@@ -17,7 +17,9 @@ import (
 
 // TCOptions are the optional parts of a classic TC attach
 // ([TCProgram.AttachTC]). The zero value attaches at priority 1, handle 1,
-// as libbpf's examples do.
+// as libbpf's examples do. (libbpf's bpf_tc_attach itself lets the kernel
+// pick for zeros; a fixed place makes a second attach an error, not a
+// second filter.)
 type TCOptions struct {
 	// Priority of the filter among the interface's filters in that
 	// direction (tc's "pref"): lower runs first. 0 means 1.
