@@ -29,6 +29,7 @@ BUILD_PACKAGES=(
 	git              # make check-stale
 	gcc-12           # runtime/bpfskel/testdata/usdt_target, the USDT tests' program
 	systemtap-sdt-dev # <sys/sdt.h>, the USDT probes of usdt_target
+	iproute2         # ip and tc: the veth pairs and qdiscs of the network kernel tests
 )
 
 usage() {

@@ -36,7 +36,9 @@
 //     target, the way libbpf's skeletons do (usdt/BINARY:PROVIDER:NAME
 //     too, for programs written with libbpf's usdt.bpf.h), and every
 //     struct_ops map; the attach methods of program handles attach to
-//     targets the user names ([ProbeProgram.AttachUSDT] among them). The collection owns every link: [Collection.Detach] closes
+//     targets the user names ([ProbeProgram.AttachUSDT] among them;
+//     [TCProgram.AttachTCX] on Linux 6.6+, [TCProgram.AttachTC] with a
+//     clsact qdisc and a cls_bpf filter on any kernel). The collection owns every link: [Collection.Detach] closes
 //     them, and [Collection.Close] closes links, programs, views and maps,
 //     in that order.
 //

@@ -186,12 +186,24 @@ const (
 	Egress
 )
 
+// String names the direction as tc does.
+func (d Direction) String() string {
+	switch d {
+	case Ingress:
+		return "ingress"
+	case Egress:
+		return "egress"
+	}
+	return fmt.Sprintf("Direction(%d)", int(d))
+}
+
 // TCProgram is the handle of a TC (sched_cls) program.
 type TCProgram struct{ program }
 
 // AttachTCX attaches the program to iface in direction dir through TCX
 // (Linux 6.6 or later), after the programs already there. The link
-// belongs to the skeleton.
+// belongs to the skeleton. Older kernels have no TCX: use
+// [TCProgram.AttachTC].
 func (p *TCProgram) AttachTCX(iface string, dir Direction) (link.Link, error) {
 	if p == nil || p.p == nil {
 		return nil, errNilProgram
@@ -211,6 +223,52 @@ func (p *TCProgram) AttachTCX(iface string, dir Direction) (link.Link, error) {
 	}
 	l, err := link.AttachTCX(link.TCXOptions{Program: p.p, Interface: idx, Attach: at})
 	return p.attach("attach TCX "+name+" of "+iface, l, err)
+}
+
+// AttachTC attaches the program classically, as tc and libbpf's
+// bpf_tc_hook_create and bpf_tc_attach do, which works on kernels without
+// TCX (before 6.6): a cls_bpf filter in direct-action mode (the program's
+// return value is the verdict), matching every protocol, on iface in
+// direction dir, at the priority and handle of opts (nil or zero fields:
+// priority 1, handle 1). The interface needs a clsact qdisc: an existing
+// one is reused, else AttachTC adds one. A filter already at that
+// priority and handle is an error that says so; the filter is named
+// "NAME:[ID]" in tc filter show, as libbpf names it.
+//
+// The returned link belongs to the skeleton: Detach and Close delete the
+// filter, and so does closing the link earlier; the clsact qdisc goes
+// too if this attach added it and no filter is left on it in either
+// direction (TCX programs do not count: they stay attached). A qdisc that
+// was there before is never deleted. Unlike a BPF link, a filter outlives
+// the process if it is not closed. The link has no ID: Update, Pin, Unpin
+// and Info return errors wrapping link.ErrNotSupported. On failure
+// nothing is left: no filter, and no qdisc this call added. It needs
+// CAP_NET_ADMIN in the interface's network namespace (the calling
+// thread's); Close works from any thread.
+//
+// With TCX programs on the same hook (Linux 6.6 or later), the TCX
+// programs run first, and the cls_bpf filters only when the last TCX
+// program returns TCX_NEXT.
+func (p *TCProgram) AttachTC(iface string, dir Direction, opts *TCOptions) (link.Link, error) {
+	if p == nil || p.p == nil {
+		return nil, errNilProgram
+	}
+	// Hold the program's descriptor open: Close waits for the attach.
+	if !p.owner.enter() {
+		return nil, closedErr("program", p.name, "attach")
+	}
+	defer p.owner.exit()
+	what := fmt.Sprintf("attach TC %s of %q", dir, iface)
+	if dir != Ingress && dir != Egress {
+		return nil, fmt.Errorf("program %q (section %q): %s: unknown direction: use bpfskel.Ingress or bpfskel.Egress", p.name, p.section, what)
+	}
+	prio, handle := opts.tcPlace()
+	f, err := attachTC(p.p, p.name, iface, dir, prio, handle)
+	if err != nil {
+		have, ok := effectiveCaps()
+		return nil, tcAttachError(fmt.Sprintf("program %q (section %q): %s", p.name, p.section, what), err, have, ok)
+	}
+	return p.attach(what, f, nil)
 }
 
 // CgroupProgram is the handle of a program attached to a cgroup (cgroup
