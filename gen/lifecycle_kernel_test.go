@@ -619,6 +619,11 @@ func TestLifecyclePerfEvent(t *testing.T) {
 	spec := openLifecycle(t)
 	spec.Programs.PerfSample.SetAutoload(true)
 	skel := mustLoad(t, spec.Load)
+	// perf_event_open with pid 0 counts the calling thread only: keep this
+	// goroutine on it, or it may burn CPU on another thread that has no
+	// event (the test failed that way, now and then).
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	attr := unix.PerfEventAttr{
 		Type:   unix.PERF_TYPE_SOFTWARE,
 		Config: unix.PERF_COUNT_SW_CPU_CLOCK,

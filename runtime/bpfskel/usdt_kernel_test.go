@@ -1,3 +1,5 @@
+//go:build linux
+
 package bpfskel
 
 import (
@@ -32,8 +34,6 @@ type usdtRec struct {
 	Args   [3]int64
 	Cookie uint64
 }
-
-const usdtTarget = "testdata/usdt_target"
 
 // loadUSDT loads testdata/usdt.bpf.o and opens a reader of its records.
 func loadUSDT(t *testing.T) (*Collection, *ringbuf.Reader) {

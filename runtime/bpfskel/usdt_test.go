@@ -12,6 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
+const usdtTarget = "testdata/usdt_target"
+
 // twos is v as the u64 val_off of struct __bpf_usdt_arg_spec holds it.
 func twos(v int64) uint64 { return uint64(v) }
 
