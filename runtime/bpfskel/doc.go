@@ -84,9 +84,11 @@
 // [N]uint64 arrays, or as [N][StackBuildID] arrays of build ids and
 // offsets in a map created with BPF_F_STACK_BUILD_ID.
 //
-// Batch operations, LookupAndDelete and per-CPU calls are bpf(2) calls
-// made by this package, because cilium/ebpf reflects and allocates on
-// those paths; other single-element operations go through cilium/ebpf.
+// Batch operations, LookupAndDelete, per-CPU calls and the single-element
+// operations of [Map] are bpf(2) calls made by this package: cilium/ebpf
+// reflects and allocates on the first three, and costs measurably more
+// than the raw system call on the last (see map.go). The other handles'
+// single-element operations go through cilium/ebpf.
 //
 // # Maps of file descriptors, maps of maps and local storage
 //
