@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -161,8 +162,10 @@ func (s *mmapRing) read() ([]byte, error) {
 		// the kernel's xchg that commits the record orders them.
 		hdr := atomic.LoadUint32((*uint32)(unsafe.Pointer(&s.data[s.pos&s.mask])))
 		if hdr&ringBusyBit != 0 {
-			// Reserved but not yet committed: the kernel commits it
-			// without sleeping, so wait for it here.
+			// Reserved but not yet committed: programs usually commit
+			// at once, but a sleepable one may hold a reservation, so
+			// let other goroutines run while this one looks again.
+			runtime.Gosched()
 			continue
 		}
 		n := uintptr(hdr &^ (ringBusyBit | ringDiscardBit))
