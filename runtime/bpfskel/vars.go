@@ -119,210 +119,118 @@ func bindAtomic[S any](b *Binder, view *View[S], name string, offset, size uintp
 	return bindVar(b, view, name, offset, size)
 }
 
-// AtomicInt32Var is a live int32 global variable, naturally aligned, that BPF
+// AtomicInt is the integer types an [AtomicVar] holds: those BPF's atomic
+// instructions work on.
+type AtomicInt interface {
+	~int32 | ~uint32 | ~int64 | ~uint64
+}
+
+// AtomicVar is a live integer global variable, naturally aligned, that BPF
 // programs may update concurrently: its methods are atomic (sync/atomic on
 // the shared memory), matching __sync_fetch_and_add and friends in BPF.
-type AtomicInt32Var struct{ varBase }
+// Signed variables use the same instructions as unsigned ones; the
+// arithmetic is two's complement either way.
+type AtomicVar[T AtomicInt] struct{ varBase }
 
-// BindAtomicInt32Var is [BindVar] for a int32 variable at an offset that is a
-// multiple of 4.
+// The four instantiations generated code names.
+type (
+	AtomicInt32Var  = AtomicVar[int32]
+	AtomicUint32Var = AtomicVar[uint32]
+	AtomicInt64Var  = AtomicVar[int64]
+	AtomicUint64Var = AtomicVar[uint64]
+)
+
+// BindAtomicVar is [BindVar] for an integer variable at an offset that is a
+// multiple of its size.
+func BindAtomicVar[T AtomicInt, S any](b *Binder, view *View[S], name string, offset uintptr) AtomicVar[T] {
+	base, _ := bindAtomic(b, view, name, offset, unsafe.Sizeof(T(0)))
+	return AtomicVar[T]{base}
+}
+
+// BindAtomicInt32Var is BindAtomicVar[int32].
 func BindAtomicInt32Var[S any](b *Binder, view *View[S], name string, offset uintptr) AtomicInt32Var {
-	base, _ := bindAtomic(b, view, name, offset, 4)
-	return AtomicInt32Var{base}
+	return BindAtomicVar[int32](b, view, name, offset)
 }
 
-// Load atomically loads the variable.
-func (v *AtomicInt32Var) Load() int32 {
-	v.check()
-	x := int32(atomic.LoadInt32((*int32)(v.p)))
-	runtime.KeepAlive(v.closed)
-	return x
-}
-
-// Store atomically stores x.
-func (v *AtomicInt32Var) Store(x int32) {
-	v.check()
-	atomic.StoreInt32((*int32)(v.p), int32(x))
-	runtime.KeepAlive(v.closed)
-}
-
-// Add atomically adds delta and returns the new value.
-func (v *AtomicInt32Var) Add(delta int32) int32 {
-	v.check()
-	x := int32(atomic.AddInt32((*int32)(v.p), int32(delta)))
-	runtime.KeepAlive(v.closed)
-	return x
-}
-
-// Swap atomically stores x and returns the old value.
-func (v *AtomicInt32Var) Swap(x int32) int32 {
-	v.check()
-	old := int32(atomic.SwapInt32((*int32)(v.p), int32(x)))
-	runtime.KeepAlive(v.closed)
-	return old
-}
-
-// CompareAndSwap atomically stores x if the variable holds old, and
-// reports whether it did.
-func (v *AtomicInt32Var) CompareAndSwap(old, x int32) bool {
-	v.check()
-	ok := atomic.CompareAndSwapInt32((*int32)(v.p), int32(old), int32(x))
-	runtime.KeepAlive(v.closed)
-	return ok
-}
-
-// AtomicUint32Var is a live uint32 global variable, naturally aligned, that BPF
-// programs may update concurrently: its methods are atomic (sync/atomic on
-// the shared memory), matching __sync_fetch_and_add and friends in BPF.
-type AtomicUint32Var struct{ varBase }
-
-// BindAtomicUint32Var is [BindVar] for a uint32 variable at an offset that is a
-// multiple of 4.
+// BindAtomicUint32Var is BindAtomicVar[uint32].
 func BindAtomicUint32Var[S any](b *Binder, view *View[S], name string, offset uintptr) AtomicUint32Var {
-	base, _ := bindAtomic(b, view, name, offset, 4)
-	return AtomicUint32Var{base}
+	return BindAtomicVar[uint32](b, view, name, offset)
 }
 
-// Load atomically loads the variable.
-func (v *AtomicUint32Var) Load() uint32 {
-	v.check()
-	x := uint32(atomic.LoadUint32((*uint32)(v.p)))
-	runtime.KeepAlive(v.closed)
-	return x
-}
-
-// Store atomically stores x.
-func (v *AtomicUint32Var) Store(x uint32) {
-	v.check()
-	atomic.StoreUint32((*uint32)(v.p), uint32(x))
-	runtime.KeepAlive(v.closed)
-}
-
-// Add atomically adds delta and returns the new value.
-func (v *AtomicUint32Var) Add(delta uint32) uint32 {
-	v.check()
-	x := uint32(atomic.AddUint32((*uint32)(v.p), uint32(delta)))
-	runtime.KeepAlive(v.closed)
-	return x
-}
-
-// Swap atomically stores x and returns the old value.
-func (v *AtomicUint32Var) Swap(x uint32) uint32 {
-	v.check()
-	old := uint32(atomic.SwapUint32((*uint32)(v.p), uint32(x)))
-	runtime.KeepAlive(v.closed)
-	return old
-}
-
-// CompareAndSwap atomically stores x if the variable holds old, and
-// reports whether it did.
-func (v *AtomicUint32Var) CompareAndSwap(old, x uint32) bool {
-	v.check()
-	ok := atomic.CompareAndSwapUint32((*uint32)(v.p), uint32(old), uint32(x))
-	runtime.KeepAlive(v.closed)
-	return ok
-}
-
-// AtomicInt64Var is a live int64 global variable, naturally aligned, that BPF
-// programs may update concurrently: its methods are atomic (sync/atomic on
-// the shared memory), matching __sync_fetch_and_add and friends in BPF.
-type AtomicInt64Var struct{ varBase }
-
-// BindAtomicInt64Var is [BindVar] for a int64 variable at an offset that is a
-// multiple of 8.
+// BindAtomicInt64Var is BindAtomicVar[int64].
 func BindAtomicInt64Var[S any](b *Binder, view *View[S], name string, offset uintptr) AtomicInt64Var {
-	base, _ := bindAtomic(b, view, name, offset, 8)
-	return AtomicInt64Var{base}
+	return BindAtomicVar[int64](b, view, name, offset)
 }
 
-// Load atomically loads the variable.
-func (v *AtomicInt64Var) Load() int64 {
-	v.check()
-	x := int64(atomic.LoadInt64((*int64)(v.p)))
-	runtime.KeepAlive(v.closed)
-	return x
-}
-
-// Store atomically stores x.
-func (v *AtomicInt64Var) Store(x int64) {
-	v.check()
-	atomic.StoreInt64((*int64)(v.p), int64(x))
-	runtime.KeepAlive(v.closed)
-}
-
-// Add atomically adds delta and returns the new value.
-func (v *AtomicInt64Var) Add(delta int64) int64 {
-	v.check()
-	x := int64(atomic.AddInt64((*int64)(v.p), int64(delta)))
-	runtime.KeepAlive(v.closed)
-	return x
-}
-
-// Swap atomically stores x and returns the old value.
-func (v *AtomicInt64Var) Swap(x int64) int64 {
-	v.check()
-	old := int64(atomic.SwapInt64((*int64)(v.p), int64(x)))
-	runtime.KeepAlive(v.closed)
-	return old
-}
-
-// CompareAndSwap atomically stores x if the variable holds old, and
-// reports whether it did.
-func (v *AtomicInt64Var) CompareAndSwap(old, x int64) bool {
-	v.check()
-	ok := atomic.CompareAndSwapInt64((*int64)(v.p), int64(old), int64(x))
-	runtime.KeepAlive(v.closed)
-	return ok
-}
-
-// AtomicUint64Var is a live uint64 global variable, naturally aligned, that BPF
-// programs may update concurrently: its methods are atomic (sync/atomic on
-// the shared memory), matching __sync_fetch_and_add and friends in BPF.
-type AtomicUint64Var struct{ varBase }
-
-// BindAtomicUint64Var is [BindVar] for a uint64 variable at an offset that is a
-// multiple of 8.
+// BindAtomicUint64Var is BindAtomicVar[uint64].
 func BindAtomicUint64Var[S any](b *Binder, view *View[S], name string, offset uintptr) AtomicUint64Var {
-	base, _ := bindAtomic(b, view, name, offset, 8)
-	return AtomicUint64Var{base}
+	return BindAtomicVar[uint64](b, view, name, offset)
 }
 
+// is32 reports whether T is a 32-bit integer; a constant in each
+// instantiation, so every method compiles to one atomic instruction.
+func is32[T AtomicInt]() bool { return unsafe.Sizeof(T(0)) == 4 }
+
 // Load atomically loads the variable.
-func (v *AtomicUint64Var) Load() uint64 {
+func (v *AtomicVar[T]) Load() T {
 	v.check()
-	x := uint64(atomic.LoadUint64((*uint64)(v.p)))
+	var x T
+	if is32[T]() {
+		x = T(atomic.LoadUint32((*uint32)(v.p)))
+	} else {
+		x = T(atomic.LoadUint64((*uint64)(v.p)))
+	}
 	runtime.KeepAlive(v.closed)
 	return x
 }
 
 // Store atomically stores x.
-func (v *AtomicUint64Var) Store(x uint64) {
+func (v *AtomicVar[T]) Store(x T) {
 	v.check()
-	atomic.StoreUint64((*uint64)(v.p), uint64(x))
+	if is32[T]() {
+		atomic.StoreUint32((*uint32)(v.p), uint32(x))
+	} else {
+		atomic.StoreUint64((*uint64)(v.p), uint64(x))
+	}
 	runtime.KeepAlive(v.closed)
 }
 
 // Add atomically adds delta and returns the new value.
-func (v *AtomicUint64Var) Add(delta uint64) uint64 {
+func (v *AtomicVar[T]) Add(delta T) T {
 	v.check()
-	x := uint64(atomic.AddUint64((*uint64)(v.p), uint64(delta)))
+	var x T
+	if is32[T]() {
+		x = T(atomic.AddUint32((*uint32)(v.p), uint32(delta)))
+	} else {
+		x = T(atomic.AddUint64((*uint64)(v.p), uint64(delta)))
+	}
 	runtime.KeepAlive(v.closed)
 	return x
 }
 
 // Swap atomically stores x and returns the old value.
-func (v *AtomicUint64Var) Swap(x uint64) uint64 {
+func (v *AtomicVar[T]) Swap(x T) T {
 	v.check()
-	old := uint64(atomic.SwapUint64((*uint64)(v.p), uint64(x)))
+	var old T
+	if is32[T]() {
+		old = T(atomic.SwapUint32((*uint32)(v.p), uint32(x)))
+	} else {
+		old = T(atomic.SwapUint64((*uint64)(v.p), uint64(x)))
+	}
 	runtime.KeepAlive(v.closed)
 	return old
 }
 
 // CompareAndSwap atomically stores x if the variable holds old, and
 // reports whether it did.
-func (v *AtomicUint64Var) CompareAndSwap(old, x uint64) bool {
+func (v *AtomicVar[T]) CompareAndSwap(old, x T) bool {
 	v.check()
-	ok := atomic.CompareAndSwapUint64((*uint64)(v.p), uint64(old), uint64(x))
+	var ok bool
+	if is32[T]() {
+		ok = atomic.CompareAndSwapUint32((*uint32)(v.p), uint32(old), uint32(x))
+	} else {
+		ok = atomic.CompareAndSwapUint64((*uint64)(v.p), uint64(old), uint64(x))
+	}
 	runtime.KeepAlive(v.closed)
 	return ok
 }
