@@ -118,8 +118,8 @@ const bpfFRdonlyProg = 1 << 7
 
 // mapSpecs copies the map specs of an object, for inner map templates and
 // for checking maps opened from elsewhere. The copies are shallow: binds
-// read their type, sizes and flags, and copy the inner map template (copied
-// here in full) before using it; the BTF key and value types are shared
+// read their type, sizes and flags, and BindMapOfMaps copies the inner map
+// template before using it; the BTF key and value types are shared
 // (nothing changes a parsed type) and Contents is left out (nothing reads
 // it after load). MapSpec.Copy copied every BTF type: 15 of the 56
 // allocations the hello skeleton's Load added to cilium/ebpf's in
@@ -129,9 +129,6 @@ func mapSpecs(spec *ebpf.CollectionSpec) map[string]*ebpf.MapSpec {
 	for name, ms := range spec.Maps {
 		c := *ms
 		c.Contents = nil
-		if ms.InnerMap != nil {
-			c.InnerMap = ms.InnerMap.Copy()
-		}
 		out[name] = &c
 	}
 	return out
