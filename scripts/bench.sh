@@ -17,7 +17,9 @@
 # op (user-ns/op), where a handle's own cost shows without the kernel's
 # noise. Go runs with GOMAXPROCS=1 (-cpu 1), so
 # that an idle second P spinning for work does not add to its CPU time.
-# The raw output is kept in $BENCH_OUT when
+# A second table gives BenchmarkPaired, which times typed and raw calls in
+# alternating blocks on one thread: the ratio least disturbed by the
+# machine's load. The raw output is kept in $BENCH_OUT when
 # set.
 #
 #   BENCH=Lookup BENCH_COUNT=10 BENCHTIME=300ms scripts/bench.sh
@@ -61,6 +63,22 @@ fi
 
 touch "$out/c.txt"
 cat "$out/go.txt" "$out/c.txt" | awk '
+/^BenchmarkPaired\// {
+	name = $1
+	sub(/-[0-9]+$/, "", name)
+	name = substr(name, length("BenchmarkPaired/") + 1)
+	x = ""; tn = ""; rn = ""
+	for (i = 3; i < NF; i++) {
+		if ($(i+1) == "x-raw-paired") x = $i
+		if ($(i+1) == "typed-cpu-ns/op") tn = $i
+		if ($(i+1) == "raw-cpu-ns/op") rn = $i
+	}
+	if (x == "") next
+	if (!(name in pn)) porder[++np] = name
+	pn[name]++
+	px[name, pn[name]] = x; pt[name, pn[name]] = tn; pr[name, pn[name]] = rn
+	next
+}
 /^Benchmark/ {
 	name = $1
 	sub(/-[0-9]+$/, "", name)          # Go appends -GOMAXPROCS
@@ -124,4 +142,23 @@ END {
 	print "x raw med: the median over rounds of the CPU time of each round over that of raw-syscall in that"
 	print "round. user-ns/op: the median user-space CPU time (the work of the kernel is the same for"
 	print "every implementation of an operation, so this is where they differ)."
+	if (np == 0) exit
+	print ""
+	print "Typed handle vs raw syscall in alternating blocks on one thread (BenchmarkPaired):"
+	printf "%-24s %10s %17s %14s %14s\n", "operation", "x raw", "range of rounds", "typed cpu-ns", "raw cpu-ns"
+	for (j = 1; j <= np; j++) {
+		name = porder[j]; n = pn[name]
+		delete a; delete t; delete r
+		lo = ""; hi = ""
+		for (k = 1; k <= n; k++) {
+			a[k] = px[name, k]; t[k] = pt[name, k]; r[k] = pr[name, k]
+			if (lo == "" || a[k] + 0 < lo + 0) lo = a[k]
+			if (hi == "" || a[k] + 0 > hi + 0) hi = a[k]
+		}
+		printf "%-24s %10.3f %8.3f - %-6.3f %14.1f %14.1f\n", name, median(a, n), lo, hi, median(t, n), median(r, n)
+	}
+	print ""
+	print "x raw: the median over rounds of each round'"'"'s x-raw-paired, itself the median over pairs of"
+	print "64-call blocks of the ratio of their thread CPU times; AA/hash measures the raw call against"
+	print "itself, the harness'"'"'s own bias and noise."
 }'

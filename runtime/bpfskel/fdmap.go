@@ -137,7 +137,10 @@ func (f *fdMap[K]) del(key *K) error {
 	}
 	err := f.m.Delete(noescape(unsafe.Pointer(key)))
 	f.coll.exit()
-	return wrapErr("map", f.name, err)
+	if err != nil {
+		return wrapErr("map", f.name, err)
+	}
+	return nil
 }
 
 // lookup reads what the kernel returns to user space for *key: an ID or a

@@ -123,7 +123,10 @@ func (m *Map[K, V]) Update(key K, value V, flags UpdateFlags) error {
 	}
 	err := sysElem(cmdUpdateElem, m.m.FD(), k, noescape(unsafe.Pointer(&value)), uint64(flags))
 	m.coll.exit()
-	return elemErr(m.name, "update", err)
+	if err != nil {
+		return elemErr(m.name, "update", err)
+	}
+	return nil
 }
 
 // Delete removes key. When key is absent the error wraps
@@ -137,7 +140,10 @@ func (m *Map[K, V]) Delete(key K) error {
 	}
 	err := sysElem(cmdDeleteElem, m.m.FD(), m.keyPtr(noescape(unsafe.Pointer(&key))), nil, 0)
 	m.coll.exit()
-	return elemErr(m.name, "delete", err)
+	if err != nil {
+		return elemErr(m.name, "delete", err)
+	}
+	return nil
 }
 
 // Iterate returns an iterator over the map's entries. It reads them a
