@@ -16,6 +16,8 @@
 #                     its decoders and USDT note parser, FUZZTIME each (default 60s)
 #   make bench        map benchmarks: Go (bpfskel, cilium/ebpf, raw syscall)
 #                     and the C libbpf references in one table
+#   make bench-layouts typed vs raw single-element operations over several
+#                     code layouts of the same source (LAYOUTS, ROUNDS)
 #
 # The committed .bpf.o files are built by `make objects` with the pinned
 # compiler below; a different clang (even a different 19.x) may emit different
@@ -100,7 +102,7 @@ $(USDT_TARGET): $(USDT_TARGET).c $(USDT_TARGET)_sema.c FORCE
 testdata/golden/bigendian/bigendian.bpf.o: BPF_TARGET = bpfeb
 testdata/golden/layoutbe/layoutbe.bpf.o: BPF_TARGET = bpfeb
 
-.PHONY: all objects setup demo generate test check-stale fuzz bench FORCE
+.PHONY: all objects setup demo generate test check-stale fuzz bench bench-layouts FORCE
 
 all: objects
 
@@ -182,3 +184,8 @@ fuzz:
 # and BENCHTIME narrow or lengthen the run).
 bench:
 	bash scripts/bench.sh
+
+# BenchmarkPaired over several builds whose code is laid out differently
+# (scripts/bench-layouts.sh; LAYOUTS, ROUNDS and BENCHTIME).
+bench-layouts:
+	bash scripts/bench-layouts.sh

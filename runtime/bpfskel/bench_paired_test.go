@@ -24,9 +24,14 @@ import (
 // Separate benchmarks run in sequence (BenchmarkLookup/<kind>/bpfskel, then
 // .../raw-syscall, 0.2 s apart) see different load: on this project's
 // two-core VM their paired medians moved by ±0.03 between runs of the same
-// code, as much as the difference being measured. Pairs of 64-call blocks
-// are milliseconds apart, and an A/A check (the raw call against itself,
-// Paired/AA/hash) reads 1.000 ± 0.002 here.
+// code, as much as the difference being measured. The two blocks of a pair
+// run a fraction of a millisecond apart, and an A/A check (the raw call
+// against itself, Paired/AA/hash) reads 1.000 ± 0.004 here.
+//
+// One test binary measures one layout of the code: builds of the same
+// source that differ only in code elsewhere gave ratios up to 0.04 apart
+// on that VM, whose TLB every system call flushes. scripts/bench-layouts.sh
+// runs this benchmark over several layouts.
 func BenchmarkPaired(b *testing.B) {
 	requireRawAttr(b)
 	m := setupBench(b)
