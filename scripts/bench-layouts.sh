@@ -3,12 +3,12 @@
 # from the raw bpf(2) syscall, over several code layouts of the same
 # source (BenchmarkPaired in runtime/bpfskel).
 #
-# On this project's VM (page-table isolation without PCID: every system
-# call flushes the TLB), what an operation costs around its system call
-# depends on which pages its code and data land on, and so on the build:
-# the same source linked with a little more or less code elsewhere moved
-# the typed/raw ratio of one operation by up to 0.04. One build measures
-# one layout. This script builds LAYOUTS test binaries of the unchanged
+# On this project's VM every system call flushes the TLB (page-table
+# isolation without PCID), and the cost of the user-space work around a
+# system call changed with the build: the same source linked with a little
+# more or less code elsewhere moved the typed/raw ratio of one operation by
+# up to 0.04, which fits each page an operation touches being a TLB miss.
+# One build measures one layout. This script builds LAYOUTS test binaries of the unchanged
 # source, each with a padding function of a different size added through
 # `go test -overlay` (the working tree is not touched), runs
 # BenchmarkPaired ROUNDS times with each, interleaved, and prints per
