@@ -76,7 +76,7 @@ cat "$out/go.txt" "$out/c.txt" | awk '
 	if (x == "") next
 	if (!(name in pn)) porder[++np] = name
 	pn[name]++
-	px[name, pn[name]] = x; pt[name, pn[name]] = tn; pr[name, pn[name]] = rn
+	pairX[name, pn[name]] = x; pairT[name, pn[name]] = tn; pairR[name, pn[name]] = rn
 	next
 }
 /^Benchmark/ {
@@ -151,7 +151,7 @@ END {
 		delete a; delete t; delete r
 		lo = ""; hi = ""
 		for (k = 1; k <= n; k++) {
-			a[k] = px[name, k]; t[k] = pt[name, k]; r[k] = pr[name, k]
+			a[k] = pairX[name, k]; t[k] = pairT[name, k]; r[k] = pairR[name, k]
 			if (lo == "" || a[k] + 0 < lo + 0) lo = a[k]
 			if (hi == "" || a[k] + 0 > hi + 0) hi = a[k]
 		}
@@ -160,5 +160,8 @@ END {
 	print ""
 	print "x raw: the median over rounds of each round'"'"'s x-raw-paired, itself the median over pairs of"
 	print "64-call blocks of the ratio of their thread CPU times; AA/hash measures the raw call against"
-	print "itself, the harness'"'"'s own bias and noise."
+	print "itself, the harness'"'"'s own bias and noise. For single-element operations this is the steadier"
+	print "ratio: the x raw med column above pairs runs 0.2 s apart and moved by +-0.03 between runs of"
+	print "the same code. All rounds here run one build, one layout of the code; make bench-layouts"
+	print "measures several."
 }'
