@@ -30,8 +30,8 @@ import (
 //   - (*ebpf.Map).Lookup/Update/Delete with unsafe.Pointer arguments do not
 //     allocate, but Map's element operations through them measured
 //     1.07-1.11x the raw system call and 1.03-1.05x through sysElem
-//     (BenchmarkLookup and BenchmarkUpdate, scripts/bench.sh's paired
-//     medians), so Map calls sysElem too.
+//     (BenchmarkLookup and BenchmarkUpdate, scripts/bench.sh's x raw med
+//     column), so Map calls sysElem too.
 //
 // The single-element operations of the other handles still go through
 // cilium/ebpf (see noescape.go).
