@@ -4,6 +4,7 @@ package bpfskel
 
 import (
 	"errors"
+	"iter"
 	"testing"
 	"unsafe"
 
@@ -15,20 +16,7 @@ import (
 // reused slice (BenchmarkLookup/percpu_array/...). cilium-generic passes
 // the same reused slice to (*ebpf.Map).Lookup.
 func benchLookupPerCPU(b *testing.B) {
-	c := loadMaps(b, map[string]*ebpf.MapSpec{
-		"pc": {Type: ebpf.PerCPUArray, KeySize: 4, ValueSize: 8, MaxEntries: 16},
-	})
-	bd := NewBinder(c)
-	pc := BindPerCPUMap[uint32, uint64](bd, "pc")
-	mustBind(b, bd)
-	vals := make([]uint64, pc.CPUs())
-	for i := range vals {
-		vals[i] = uint64(i)
-	}
-	if err := pc.Update(3, vals, UpdateAny); err != nil {
-		b.Fatal(err)
-	}
-	key := uint32(3)
+	pc, key, vals := benchPerCPUArray(b)
 	b.Run("percpu_array/bpfskel", func(b *testing.B) {
 		defer reportCPU(b)()
 		b.ReportAllocs()
@@ -66,18 +54,7 @@ func benchLookupPerCPU(b *testing.B) {
 // benchLookupLPM: the longest-prefix match of a /32 address among three
 // nested prefixes (BenchmarkLookup/lpm/...).
 func benchLookupLPM(b *testing.B) {
-	c := loadMaps(b, map[string]*ebpf.MapSpec{
-		"lpm": {Type: ebpf.LPMTrie, KeySize: 8, ValueSize: 4, MaxEntries: 16, Flags: unix.BPF_F_NO_PREALLOC},
-	})
-	bd := NewBinder(c)
-	lpm := BindMap[lpmKey4, uint32](bd, "lpm")
-	mustBind(b, bd)
-	for _, p := range []lpmKey4{{8, [4]byte{10}}, {16, [4]byte{10, 1}}, {24, [4]byte{10, 1, 2}}} {
-		if err := lpm.Update(p, p.Prefixlen, UpdateAny); err != nil {
-			b.Fatal(err)
-		}
-	}
-	key := lpmKey4{32, [4]byte{10, 1, 2, 3}}
+	lpm, key := benchLPM(b)
 	b.Run("lpm/bpfskel", func(b *testing.B) {
 		defer reportCPU(b)()
 		b.ReportAllocs()
@@ -112,6 +89,44 @@ func benchLookupLPM(b *testing.B) {
 			}
 		}
 	})
+}
+
+// benchPerCPUArray is the PERCPU_ARRAY of uint64 counters that the lookup
+// benchmarks read: entry key holds one value per possible CPU, and vals is
+// a slice of that length.
+func benchPerCPUArray(b *testing.B) (pc *PerCPUMap[uint32, uint64], key uint32, vals []uint64) {
+	c := loadMaps(b, map[string]*ebpf.MapSpec{
+		"pc": {Type: ebpf.PerCPUArray, KeySize: 4, ValueSize: 8, MaxEntries: 16},
+	})
+	bd := NewBinder(c)
+	pc = BindPerCPUMap[uint32, uint64](bd, "pc")
+	mustBind(b, bd)
+	vals = make([]uint64, pc.CPUs())
+	for i := range vals {
+		vals[i] = uint64(i)
+	}
+	key = 3
+	if err := pc.Update(key, vals, UpdateAny); err != nil {
+		b.Fatal(err)
+	}
+	return pc, key, vals
+}
+
+// benchLPM is the LPM trie that the lookup benchmarks read: three nested
+// prefixes, and a /32 key whose longest match is the /24.
+func benchLPM(b *testing.B) (*Map[lpmKey4, uint32], lpmKey4) {
+	c := loadMaps(b, map[string]*ebpf.MapSpec{
+		"lpm": {Type: ebpf.LPMTrie, KeySize: 8, ValueSize: 4, MaxEntries: 16, Flags: unix.BPF_F_NO_PREALLOC},
+	})
+	bd := NewBinder(c)
+	lpm := BindMap[lpmKey4, uint32](bd, "lpm")
+	mustBind(b, bd)
+	for _, p := range []lpmKey4{{8, [4]byte{10}}, {16, [4]byte{10, 1}}, {24, [4]byte{10, 1, 2}}} {
+		if err := lpm.Update(p, p.Prefixlen, UpdateAny); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return lpm, lpmKey4{32, [4]byte{10, 1, 2, 3}}
 }
 
 // iterEntries is the size of the maps the iteration benchmarks walk.
@@ -157,86 +172,88 @@ func BenchmarkIterate(b *testing.B) {
 }
 
 func benchIterate[K any](b *testing.B, kind string, m *Map[K, val24]) {
-	check := func(b *testing.B, n int) {
-		if n != iterEntries {
-			b.Fatalf("walked %d entries, want %d", n, iterEntries)
-		}
-	}
-	b.Run(kind+"/bpfskel", func(b *testing.B) {
-		defer reportCPUPerEntry(b, iterEntries)()
-		b.ReportAllocs()
-		for b.Loop() {
-			n := 0
-			for range m.All() {
-				n++
-			}
-			check(b, n)
-		}
+	keys, vals := make([]K, iterEntries+1), make([]val24, iterEntries+1)
+	benchWalk(b, kind+"/bpfskel", func(*testing.B) int { return count(m.All()) })
+	var cur BatchCursor
+	benchWalk(b, kind+"/bpfskel-batch", func(b *testing.B) int {
+		cur.Reset()
+		return batchEnd(b)(m.BatchLookup(&cur, keys, vals))
 	})
-	b.Run(kind+"/bpfskel-batch", func(b *testing.B) {
-		defer reportCPUPerEntry(b, iterEntries)()
-		b.ReportAllocs()
-		keys, vals := make([]K, iterEntries+1), make([]val24, iterEntries+1)
-		var cur BatchCursor
-		for b.Loop() {
-			cur.Reset()
-			n, err := m.BatchLookup(&cur, keys, vals)
-			if !errors.Is(err, ebpf.ErrKeyNotExist) {
-				b.Fatal(err)
-			}
-			check(b, n)
-		}
-	})
-	b.Run(kind+"/cilium-iterate", func(b *testing.B) {
-		defer reportCPUPerEntry(b, iterEntries)()
-		b.ReportAllocs()
-		em := m.Map()
+	em := m.Map()
+	benchWalk(b, kind+"/cilium-iterate", func(b *testing.B) int {
 		var k K
 		var v val24
-		for b.Loop() {
-			n := 0
-			it := em.Iterate()
-			for it.Next(&k, &v) {
-				n++
-			}
-			if err := it.Err(); err != nil {
-				b.Fatal(err)
-			}
-			check(b, n)
+		n := 0
+		it := em.Iterate()
+		for it.Next(&k, &v) {
+			n++
 		}
+		if err := it.Err(); err != nil {
+			b.Fatal(err)
+		}
+		return n
 	})
-	b.Run(kind+"/cilium-batch", func(b *testing.B) {
+	benchWalk(b, kind+"/cilium-batch", func(b *testing.B) int {
+		var cur ebpf.MapBatchCursor
+		return batchEnd(b)(em.BatchLookup(&cur, keys, vals, nil))
+	})
+	benchRawBatch(b, kind, em.FD(), unsafe.Pointer(&keys[0]), unsafe.Pointer(&vals[0]))
+}
+
+// benchWalk runs the sub-benchmark name of a walk over all iterEntries
+// entries of a map: walk reads them once and returns how many it read.
+func benchWalk(b *testing.B, name string, walk func(*testing.B) int) {
+	b.Run(name, func(b *testing.B) {
 		defer reportCPUPerEntry(b, iterEntries)()
 		b.ReportAllocs()
-		em := m.Map()
-		keys, vals := make([]K, iterEntries+1), make([]val24, iterEntries+1)
 		for b.Loop() {
-			var cur ebpf.MapBatchCursor
-			n, err := em.BatchLookup(&cur, keys, vals, nil)
-			if !errors.Is(err, ebpf.ErrKeyNotExist) {
-				b.Fatal(err)
+			if n := walk(b); n != iterEntries {
+				b.Fatalf("walked %d entries, want %d", n, iterEntries)
 			}
-			check(b, n)
 		}
 	})
-	b.Run(kind+"/raw-syscall", func(b *testing.B) {
-		defer reportCPUPerEntry(b, iterEntries)()
-		requireRawAttr(b)
-		b.ReportAllocs()
-		fd := m.Map().FD()
-		keys, vals := make([]K, iterEntries+1), make([]val24, iterEntries+1)
-		var cursor uint64
-		for b.Loop() {
-			attr := batchAttrRaw{
-				outBatch: unsafe.Pointer(&cursor), keys: unsafe.Pointer(&keys[0]), values: unsafe.Pointer(&vals[0]),
-				count: iterEntries + 1, mapFD: uint32(fd),
-			}
-			_, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_MAP_LOOKUP_BATCH, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
-			if errno != unix.ENOENT {
-				b.Fatal(errno)
-			}
-			check(b, int(attr.count))
+}
+
+// count ranges over seq and counts its entries.
+func count[K, V any](seq iter.Seq2[K, V]) int {
+	n := 0
+	for range seq {
+		n++
+	}
+	return n
+}
+
+// batchEnd returns what takes a batch lookup's results, fails b unless the
+// batch reached the end of the map, and returns the entries read.
+func batchEnd(b *testing.B) func(int, error) int {
+	return func(n int, err error) int {
+		if !errors.Is(err, ebpf.ErrKeyNotExist) {
+			b.Fatalf("batch lookup: %v, want the end of the map", err)
 		}
+		return n
+	}
+}
+
+// benchRawBatch is the raw-syscall floor of a walk: one
+// BPF_MAP_LOOKUP_BATCH of iterEntries+1 entries into keys and values, laid
+// out as the kernel writes them.
+func benchRawBatch(b *testing.B, kind string, fd int, keys, values unsafe.Pointer) {
+	name := kind + "/raw-syscall"
+	if unsafe.Sizeof(uintptr(0)) != 8 {
+		b.Run(name, requireRawAttr) // skips, saying why
+		return
+	}
+	var cursor uint64
+	benchWalk(b, name, func(b *testing.B) int {
+		attr := batchAttrRaw{
+			outBatch: unsafe.Pointer(&cursor), keys: keys, values: values,
+			count: iterEntries + 1, mapFD: uint32(fd),
+		}
+		_, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_MAP_LOOKUP_BATCH, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
+		if errno != unix.ENOENT {
+			b.Fatal(errno)
+		}
+		return int(attr.count)
 	})
 }
 
@@ -283,70 +300,21 @@ func BenchmarkBatchLookup(b *testing.B) {
 }
 
 func benchBatchLookupPerCPU[V any](b *testing.B, kind string, m *PerCPUMap[hashKey, V]) {
-	check := func(b *testing.B, n int) {
-		if n != iterEntries {
-			b.Fatalf("read %d entries, want %d", n, iterEntries)
-		}
-	}
 	cpus := m.CPUs()
-	b.Run(kind+"/bpfskel", func(b *testing.B) {
-		defer reportCPUPerEntry(b, iterEntries)()
-		b.ReportAllocs()
-		keys, vals := make([]hashKey, iterEntries+1), make([]V, (iterEntries+1)*cpus)
-		var cur BatchCursor
-		for b.Loop() {
-			cur.Reset()
-			n, err := m.BatchLookup(&cur, keys, vals)
-			if !errors.Is(err, ebpf.ErrKeyNotExist) {
-				b.Fatal(err)
-			}
-			check(b, n)
-		}
+	keys, vals := make([]hashKey, iterEntries+1), make([]V, (iterEntries+1)*cpus)
+	var cur BatchCursor
+	benchWalk(b, kind+"/bpfskel", func(b *testing.B) int {
+		cur.Reset()
+		return batchEnd(b)(m.BatchLookup(&cur, keys, vals))
 	})
-	b.Run(kind+"/bpfskel-all", func(b *testing.B) {
-		defer reportCPUPerEntry(b, iterEntries)()
-		b.ReportAllocs()
-		for b.Loop() {
-			n := 0
-			for range m.All() {
-				n++
-			}
-			check(b, n)
-		}
+	benchWalk(b, kind+"/bpfskel-all", func(*testing.B) int { return count(m.All()) })
+	em := m.Map()
+	benchWalk(b, kind+"/cilium-generic", func(b *testing.B) int {
+		var cur ebpf.MapBatchCursor
+		return batchEnd(b)(em.BatchLookup(&cur, keys, vals, nil))
 	})
-	b.Run(kind+"/cilium-generic", func(b *testing.B) {
-		defer reportCPUPerEntry(b, iterEntries)()
-		b.ReportAllocs()
-		em := m.Map()
-		keys, vals := make([]hashKey, iterEntries+1), make([]V, (iterEntries+1)*cpus)
-		for b.Loop() {
-			var cur ebpf.MapBatchCursor
-			n, err := em.BatchLookup(&cur, keys, vals, nil)
-			if !errors.Is(err, ebpf.ErrKeyNotExist) {
-				b.Fatal(err)
-			}
-			check(b, n)
-		}
-	})
-	b.Run(kind+"/raw-syscall", func(b *testing.B) {
-		defer reportCPUPerEntry(b, iterEntries)()
-		requireRawAttr(b)
-		b.ReportAllocs()
-		fd := m.Map().FD()
-		var v V
-		stride := (int(unsafe.Sizeof(v)) + 7) &^ 7
-		keys, vals := make([]hashKey, iterEntries+1), make([]uint64, (iterEntries+1)*cpus*stride/8)
-		var cursor uint64
-		for b.Loop() {
-			attr := batchAttrRaw{
-				outBatch: unsafe.Pointer(&cursor), keys: unsafe.Pointer(&keys[0]), values: unsafe.Pointer(&vals[0]),
-				count: iterEntries + 1, mapFD: uint32(fd),
-			}
-			_, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_MAP_LOOKUP_BATCH, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
-			if errno != unix.ENOENT {
-				b.Fatal(errno)
-			}
-			check(b, int(attr.count))
-		}
-	})
+	var v V
+	stride := (int(unsafe.Sizeof(v)) + 7) &^ 7
+	raw := make([]uint64, (iterEntries+1)*cpus*stride/8)
+	benchRawBatch(b, kind, em.FD(), unsafe.Pointer(&keys[0]), unsafe.Pointer(&raw[0]))
 }

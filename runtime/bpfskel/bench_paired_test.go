@@ -9,7 +9,6 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
 )
 
@@ -94,18 +93,8 @@ func BenchmarkPaired(b *testing.B) {
 		rawUpdate(afd, unsafe.Pointer(&k))
 	})
 
-	c := loadMaps(b, map[string]*ebpf.MapSpec{
-		"lpm": {Type: ebpf.LPMTrie, KeySize: 8, ValueSize: 4, MaxEntries: 16, Flags: unix.BPF_F_NO_PREALLOC},
-		"pc":  {Type: ebpf.PerCPUArray, KeySize: 4, ValueSize: 8, MaxEntries: 16},
-	})
-	bd := NewBinder(c)
-	lpm := BindMap[lpmKey4, uint32](bd, "lpm")
-	pc := BindPerCPUMap[uint32, uint64](bd, "pc")
-	mustBind(b, bd)
-	if err := lpm.Update(lpmKey4{24, [4]byte{10, 1, 2}}, 24, UpdateAny); err != nil {
-		b.Fatal(err)
-	}
-	lkey, lfd := lpmKey4{32, [4]byte{10, 1, 2, 3}}, lpm.Map().FD()
+	lpm, lkey := benchLPM(b)
+	lfd := lpm.Map().FD()
 	paired(b, "Lookup/lpm", func() {
 		if _, err := lpm.Lookup(lkey); err != nil {
 			b.Fatal(err)
@@ -115,8 +104,8 @@ func BenchmarkPaired(b *testing.B) {
 		var v uint32
 		rawLookup(lfd, unsafe.Pointer(&k), unsafe.Pointer(&v))
 	})
-	vals, pfd := make([]uint64, pc.CPUs()), pc.Map().FD()
-	pkey := uint32(3)
+	pc, pkey, vals := benchPerCPUArray(b)
+	pfd := pc.Map().FD()
 	paired(b, "Lookup/percpu_array", func() {
 		if err := pc.LookupInto(&pkey, vals); err != nil {
 			b.Fatal(err)
