@@ -13,6 +13,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
 static inline double bench_clock_ns(clockid_t clock)
 {
 	struct timespec ts;
@@ -24,6 +27,46 @@ static inline void bench_die(const char *what, int err)
 {
 	fprintf(stderr, "%s: %s\n", what, strerror(err < 0 ? -err : err));
 	exit(1);
+}
+
+/* bench_open opens the object file at path, with libbpf's messages off; it
+ * exits on failure. */
+static inline struct bpf_object *bench_open(const char *path)
+{
+	libbpf_set_print(NULL);
+	struct bpf_object *obj = bpf_object__open_file(path, NULL);
+	if (!obj) {
+		fprintf(stderr, "open %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	return obj;
+}
+
+/* bench_load loads obj, opened from path, and finds the program and the
+ * map the benchmark uses; it exits on failure. */
+static inline void bench_load(struct bpf_object *obj, const char *path, const char *prog_name,
+			      struct bpf_program **prog, const char *map_name, struct bpf_map **map)
+{
+	if (bpf_object__load(obj)) {
+		fprintf(stderr, "load %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	*prog = bpf_object__find_program_by_name(obj, prog_name);
+	*map = bpf_object__find_map_by_name(obj, map_name);
+	if (!*prog || !*map) {
+		fprintf(stderr, "%s: no %s program or %s map\n", path, prog_name, map_name);
+		exit(1);
+	}
+}
+
+/* bench_test_run runs prog once under BPF_PROG_TEST_RUN and returns its
+ * return value; it exits on failure. */
+static inline unsigned int bench_test_run(struct bpf_program *prog)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	if (bpf_prog_test_run_opts(bpf_program__fd(prog), &opts))
+		bench_die("test run", errno);
+	return opts.retval;
 }
 
 /* The repetitions of a measurement; the fastest one is reported, as the

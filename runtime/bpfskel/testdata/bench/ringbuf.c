@@ -12,15 +12,9 @@
 //	cc -O2 -o /tmp/ringbuf-bench runtime/bpfskel/testdata/bench/ringbuf.c -lbpf
 //	/tmp/ringbuf-bench [runtime/bpfskel/testdata/events.bpf.o [records]]
 
-#include <errno.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
+#include "bench.h"
 
 #define BATCH 32768
 
@@ -41,25 +35,12 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
 int main(int argc, char **argv)
 {
 	const char *path = argc > 1 ? argv[1] : "runtime/bpfskel/testdata/events.bpf.o";
 	long records = argc > 2 ? atol(argv[2]) : 4000000;
 
-	libbpf_set_print(NULL);
-	struct bpf_object *obj = bpf_object__open_file(path, NULL);
-	if (!obj) {
-		fprintf(stderr, "open %s: %s\n", path, strerror(errno));
-		return 1;
-	}
+	struct bpf_object *obj = bench_open(path);
 	// emit_count (.data) is the batch size: set it before loading.
 	struct bpf_map *data = bpf_object__find_map_by_name(obj, ".data");
 	size_t size;
@@ -69,39 +50,24 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	*emit_count = BATCH;
-	if (bpf_object__load(obj)) {
-		fprintf(stderr, "load %s: %s\n", path, strerror(errno));
-		return 1;
-	}
-	struct bpf_program *fill = bpf_object__find_program_by_name(obj, "bench_fill");
-	struct bpf_map *ring = bpf_object__find_map_by_name(obj, "bench_ring");
-	if (!fill || !ring) {
-		fprintf(stderr, "%s: no bench_fill program or bench_ring map\n", path);
-		return 1;
-	}
+	struct bpf_program *fill;
+	struct bpf_map *ring;
+	bench_load(obj, path, "bench_fill", &fill, "bench_ring", &ring);
 	struct ring_buffer *rb = ring_buffer__new(bpf_map__fd(ring), on_record, NULL, NULL);
-	if (!rb) {
-		fprintf(stderr, "ring_buffer__new: %s\n", strerror(errno));
-		return 1;
-	}
+	if (!rb)
+		bench_die("ring_buffer__new", errno);
 
 	double timed = 0;
 	long done = 0;
 	while (done < records) {
-		LIBBPF_OPTS(bpf_test_run_opts, opts);
-		if (bpf_prog_test_run_opts(bpf_program__fd(fill), &opts)) {
-			fprintf(stderr, "test run: %s\n", strerror(errno));
-			return 1;
-		}
+		bench_test_run(fill);
 		consumed = 0;
-		double start = now_ns();
+		double start = bench_clock_ns(CLOCK_MONOTONIC);
 		while (consumed < BATCH) {
-			if (ring_buffer__poll(rb, 1000) < 0) {
-				fprintf(stderr, "ring_buffer__poll: %s\n", strerror(errno));
-				return 1;
-			}
+			if (ring_buffer__poll(rb, 1000) < 0)
+				bench_die("ring_buffer__poll", errno);
 		}
-		timed += now_ns() - start;
+		timed += bench_clock_ns(CLOCK_MONOTONIC) - start;
 		done += consumed;
 	}
 	printf("BenchmarkRingbuf/64B/libbpf-c\t%ld\t%.2f ns/op\t%.0f records/s\n",
