@@ -123,17 +123,7 @@ func runBuildIDChild(t *testing.T, skel *allmaps.Skeleton, env ...string) buildI
 	}
 	cmd := exec.Command(cat)
 	cmd.Env = append(os.Environ(), env...)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	stdin, stdout := startPiped(t, cmd)
 	skel.Bss.BuildidTgid.Store(uint32(cmd.Process.Pid))
 	// The echo says cat has loaded every library and sits in its loop.
 	if _, err := io.WriteString(stdin, "ping\n"); err != nil {

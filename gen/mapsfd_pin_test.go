@@ -207,15 +207,10 @@ func TestMapsfdLoaderProcess(t *testing.T) {
 	}
 }
 
-// loader runs TestMapsfdLoaderProcess in a child process that pins into
-// dir, and returns the maps' IDs and a function that asks it for
-// mfd_counts[n].
-func loader(t *testing.T, dir string) (map[string]ebpf.MapID, func(n uint32) string) {
+// startPiped starts cmd with pipes to its standard input and from its
+// standard output.
+func startPiped(t *testing.T, cmd *exec.Cmd) (io.WriteCloser, io.ReadCloser) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestMapsfdLoaderProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), loaderEnv+"="+dir)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -227,6 +222,19 @@ func loader(t *testing.T, dir string) (map[string]ebpf.MapID, func(n uint32) str
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	return stdin, stdout
+}
+
+// loader runs TestMapsfdLoaderProcess in a child process that pins into
+// dir, and returns the maps' IDs and a function that asks it for
+// mfd_counts[n].
+func loader(t *testing.T, dir string) (map[string]ebpf.MapID, func(n uint32) string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestMapsfdLoaderProcess$", "-test.count=1")
+	cmd.Env = append(os.Environ(), loaderEnv+"="+dir)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	stdin, stdout := startPiped(t, cmd)
 	t.Cleanup(func() {
 		stdin.Close()
 		io.Copy(io.Discard, stdout)
